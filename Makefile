@@ -1,0 +1,50 @@
+# The two commands that matter: `make run` (set up everything, serve the console with demo data)
+# and `make test` (the whole suite; on PostgreSQL too when TEST_DATABASE_URL is set).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install db seed serve browser lint format clean
+
+run: install db seed serve
+
+# A virtual environment with the pinned requirements; rebuilt when a requirements file changes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+db: install
+	$(FLASK) db upgrade
+
+seed: install
+	$(FLASK) seed --demo
+
+serve:
+	@echo "控制台：http://$(HOST):$(PORT)/  (演示账号见 README.md)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The browser tests drive Debian's Chromium; install it when it is missing (CI runs as root).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install browser
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) instance/*.db instance/*.db-*

@@ -1,0 +1,54 @@
+"""Builds a fresh Flask-Admin console per app and registers every view."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.theme import Bootstrap4Theme
+from flask_login import current_user
+from flask import redirect, request, url_for
+
+from admin_views.case import CaseView
+from admin_views.people import AgentView, ApplicantView
+from admin_views.reference import CenterView, DepartmentView, ServiceItemView
+from admin_views.supervision import EvaluationView, FollowUpView
+from admin_views.system import AuditLogView, UserView
+from extensions import db
+from models import Agent, Applicant, AuditLog, Case, Center, Department, Evaluation, FollowUp, ServiceItem, User
+
+
+class HomeView(AdminIndexView):
+    """The landing page: the user's own figures, scoped like every list."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        from lifecycle.dashboard import dashboard_figures
+
+        return self.render("admin/home.html", figures=dashboard_figures(current_user))
+
+
+def init_admin(app: Flask) -> Admin:
+    admin = Admin(
+        app,
+        name="潮南区帮办代办管理平台",
+        theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/console_base.html"),
+        index_view=HomeView(name="首页", url="/admin"),
+    )
+    s = db
+    admin.add_view(CaseView(Case, s, name="案件台账", endpoint="case", category="案件"))
+    admin.add_view(ApplicantView(Applicant, s, name="申请人", endpoint="applicant", category="人员"))
+    admin.add_view(AgentView(Agent, s, name="帮办代办员", endpoint="agent", category="人员"))
+    admin.add_view(EvaluationView(Evaluation, s, name="服务评价", endpoint="evaluation", category="评价与回访"))
+    admin.add_view(FollowUpView(FollowUp, s, name="差评回访", endpoint="followup", category="评价与回访"))
+    admin.add_view(CenterView(Center, s, name="服务机构", endpoint="center", category="基础数据"))
+    admin.add_view(ServiceItemView(ServiceItem, s, name="服务事项", endpoint="service_item", category="基础数据"))
+    admin.add_view(DepartmentView(Department, s, name="审批部门", endpoint="department", category="基础数据"))
+    admin.add_view(UserView(User, s, name="用户管理", endpoint="user", category="系统"))
+    admin.add_view(AuditLogView(AuditLog, s, name="审计日志", endpoint="audit_log", category="系统"))
+    return admin

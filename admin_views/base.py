@@ -1,0 +1,141 @@
+"""The scoped, role-aware ModelView every console view derives from."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_login import current_user
+from sqlalchemy import inspect
+from wtforms.validators import ValidationError
+
+from admin_views.forms import ConsoleForm
+from extensions import db
+from lifecycle import rules
+from lifecycle.scope import scope_clause
+from models.enums import Role
+
+ALL_ROLES = frozenset(Role)
+STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """Autocomplete that offers, and accepts on submit, only rows in the user's scope."""
+
+    def get_query(self):
+        return super().get_query().filter(scope_clause(self.model, current_user))
+
+    def get_one(self, pk: t.Any) -> t.Any:
+        with db.session.no_autoflush:
+            return self.get_query().filter(inspect(self.model).primary_key[0] == pk).one_or_none()
+
+
+class DynamicOptionsFilter(BaseSQLAFilter):
+    """A dropdown filter whose options are computed per request (Flask-Admin caches them at start-up)."""
+
+    def dynamic_options(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def get_options(self, view):  # called once at start-up; the real list comes per request
+        return [("", "")]
+
+
+class ConsoleModelView(ModelView):
+    form_base_class = ConsoleForm
+    page_size = 30
+    can_set_page_size = True
+    can_view_details = True
+    column_display_pk = False
+    named_filter_urls = True
+    # Row counts on a million-row register stay exact; the pager needs them.
+    simple_list_pager = False
+
+    read_roles: frozenset[Role] = ALL_ROLES
+    write_roles: frozenset[Role] = frozenset({Role.DISTRICT_ADMIN})
+    create_roles: frozenset[Role] | None = None  # defaults to write_roles
+    delete_roles: frozenset[Role] = frozenset({Role.DISTRICT_ADMIN})
+
+    # --- access -----------------------------------------------------------------
+    def _role(self) -> Role | None:
+        return Role(current_user.role) if current_user.is_authenticated else None
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and self._role() in self.read_roles
+
+    def inaccessible_callback(self, name: str, **kwargs: t.Any):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        roles = self.create_roles if self.create_roles is not None else self.write_roles
+        return self._role() in roles
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return self._role() in self.write_roles
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return self._role() in self.delete_roles
+
+    # --- scope: list, count, get_one all go through scope_clause -------------
+    def get_query(self):
+        return super().get_query().filter(scope_clause(self.model, current_user))
+
+    def get_count_query(self):
+        return super().get_count_query().filter(scope_clause(self.model, current_user))
+
+    def get_one(self, id: t.Any) -> t.Any:
+        pk = inspect(self.model).primary_key[0]
+        try:
+            key = int(id)
+        except (TypeError, ValueError):
+            return None
+        return db.session.query(self.model).filter(pk == key, scope_clause(self.model, current_user)).one_or_none()
+
+    def _create_ajax_loader(self, name: str, options: dict[str, t.Any]) -> QueryAjaxModelLoader:
+        attr = getattr(self.model, name)
+        remote = attr.property.mapper.class_
+        return ScopedAjaxLoader(name, db, remote, **options)
+
+    def _get_filter_groups(self):
+        groups = super()._get_filter_groups()
+        if not groups:
+            return groups
+        for items in groups.values():
+            for entry in items:
+                flt = self._filters[entry["index"]]
+                if isinstance(flt, DynamicOptionsFilter):
+                    entry["options"] = flt.dynamic_options()
+        return groups
+
+    # --- writes: business rules become messages next to the fields ------------
+    def on_model_change(self, form, model, is_created: bool) -> None:
+        with db.session.no_autoflush:
+            errors = rules.errors_for(db.session, model)
+        if errors:
+            leftovers = []
+            for field_name, message in errors.items():
+                field = getattr(form, field_name, None)
+                if field is not None:
+                    field.errors = list(field.errors) + [message]
+                else:
+                    leftovers.append(message)
+            raise ValidationError("保存失败，请修正标出的错误。" + "；".join(leftovers))
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        from lifecycle.errors import RuleError
+        from sqlalchemy.exc import IntegrityError
+
+        if isinstance(exc, RuleError):
+            flash("保存失败：" + str(exc), "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            flash("保存失败：与已有记录重复或引用的记录不存在，请检查编号、名称等唯一字段。", "error")
+            return True
+        return super().handle_view_exception(exc)

@@ -1,0 +1,187 @@
+"""The case register (案件台账): list, filters, forms with materials, fees and progress log."""
+
+from __future__ import annotations
+
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_admin.model.form import InlineFormAdmin
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from admin_views.base import STAFF_ROLES, ConsoleModelView, DynamicOptionsFilter
+from admin_views.people import force_center, scoped_centers
+from admin_views.reference import CenterFilter, TownFilter
+from extensions import db
+from lifecycle.scope import scope_clause
+from models import Agent, Case, CaseFee, CaseLog, CaseMaterial, Center, Department, ServiceItem
+from models.case import case_item
+from models.time import today_beijing
+from models.enums import (
+    DelegationScope,
+    MaterialForm,
+    Mode,
+    RemoteChannel,
+    ResultDelivery,
+    Status,
+    TerminationReason,
+    choices,
+)
+
+CASE_LABELS = {
+    "number": "案件编号",
+    "center": "受理机构",
+    "origin_center": "首问机构",
+    "mode": "服务方式",
+    "status": "状态",
+    "applicant": "申请人",
+    "applicant.name": "申请人",
+    "agent": "代办员",
+    "items": "申请事项",
+    "delegation_scope": "代办类型",
+    "received_date": "受理日期",
+    "promised_date": "承诺办结日期",
+    "closed_date": "办结/终止日期",
+    "summary": "情况摘要",
+    "remote_channel": "远程方式",
+    "tracking_in": "材料寄递运单号",
+    "tracking_out": "结果寄递运单号",
+    "visit_address": "上门地址",
+    "visit_at": "上门时间",
+    "result_delivery": "结果领取方式",
+    "delivery_address": "邮寄地址",
+    "completion_result": "办理结果",
+    "completion_signed": "申请人已签收办结单",
+    "handover_note": "移交说明",
+    "termination_reason": "终止原因",
+    "termination_text": "终止说明",
+    "materials": "申请材料",
+    "fees": "法定收费",
+    "logs": "办理过程记录",
+    "town": "所属镇(街道)",
+}
+
+
+class ItemFilter(DynamicOptionsFilter):
+    def __init__(self) -> None:
+        super().__init__(Case.id, "申请事项")
+
+    def apply(self, query, value, alias=None):
+        try:
+            item_id = int(value)
+        except (TypeError, ValueError):
+            return query.filter(Case.id.is_(None))
+        return query.filter(Case.id.in_(select(case_item.c.case_id).where(case_item.c.item_id == item_id)))
+
+    def operation(self):
+        return "包含"
+
+    def dynamic_options(self):
+        items = db.session.scalars(select(ServiceItem).order_by(ServiceItem.code)).all()
+        return [(str(i.id), i.name) for i in items]
+
+
+class MaterialInline(InlineFormAdmin):
+    form_columns = ["id", "name", "form", "copies", "received", "custody", "returned", "returned_date"]
+    form_label = "申请材料"
+    column_labels = {
+        "name": "材料名称",
+        "form": "原件/复印件",
+        "copies": "份数",
+        "received": "已收",
+        "custody": "保管情况",
+        "returned": "已退还",
+        "returned_date": "退还日期",
+    }
+    form_choices = {"form": choices(MaterialForm)}
+
+
+class FeeInline(InlineFormAdmin):
+    form_columns = ["id", "item", "amount", "legal_basis", "paid_by_applicant"]
+    form_label = "法定收费"
+    column_labels = {"item": "收费事项", "amount": "金额(元)", "legal_basis": "法律法规依据",
+                     "paid_by_applicant": "由申请人缴纳"}
+    form_args = {"item": {"query_factory": lambda: db.session.scalars(
+        select(ServiceItem).where(ServiceItem.fee_amount > 0).order_by(ServiceItem.code)).all()}}
+
+
+def _scoped_agents():
+    return db.session.scalars(
+        select(Agent).where(scope_clause(Agent, current_user), Agent.active.is_(True)).order_by(Agent.staff_no)
+    ).all()
+
+
+class LogInline(InlineFormAdmin):
+    form_columns = ["id", "at", "agent", "department", "content"]
+    form_label = "办理过程记录"
+    column_labels = {"at": "时间(UTC存储)", "agent": "代办员", "department": "联系部门", "content": "内容"}
+    form_args = {
+        "agent": {"query_factory": _scoped_agents},
+        "department": {"query_factory": lambda: db.session.scalars(select(Department).order_by(Department.id)).all()},
+    }
+
+
+def _items(view, context, model, name):
+    return "、".join(i.name for i in model.items)
+
+
+def _town(view, context, model, name):
+    town = model.center.town
+    return town.name if town else "区级"
+
+
+class CaseView(ConsoleModelView):
+    write_roles = STAFF_ROLES
+    delete_roles = frozenset()  # cases are never deleted; they end as terminated or archived
+    details_template = "case/details.html"
+    column_list = ["number", "center", "town", "mode", "status", "items", "applicant", "agent",
+                   "received_date", "promised_date"]
+    column_labels = CASE_LABELS
+    column_choices = {
+        "mode": choices(Mode),
+        "status": choices(Status),
+        "delegation_scope": choices(DelegationScope),
+        "remote_channel": choices(RemoteChannel),
+        "result_delivery": choices(ResultDelivery),
+        "termination_reason": choices(TerminationReason),
+    }
+    form_choices = {k: v for k, v in column_choices.items() if k not in ("status", "termination_reason")}
+    column_formatters = {"items": _items, "town": _town}
+    column_sortable_list = ["number", "mode", "status", "received_date", "promised_date",
+                            ("applicant", "applicant.name")]
+    column_searchable_list = ["number", "applicant.name"]
+    column_filters = [
+        TownFilter(Case.center_id),
+        CenterFilter(Case.center_id, "受理机构"),
+        FilterEqual(Case.mode, "服务方式", options=choices(Mode)),
+        FilterEqual(Case.status, "状态", options=choices(Status)),
+        ItemFilter(),
+        DateBetweenFilter(Case.received_date, "受理日期"),
+        DateBetweenFilter(Case.promised_date, "承诺办结日期"),
+    ]
+    column_default_sort = [("received_date", True), ("id", True)]
+    form_columns = [
+        "center", "mode", "items", "applicant", "agent", "delegation_scope", "received_date", "promised_date",
+        "remote_channel", "tracking_in", "tracking_out", "visit_address", "visit_at",
+        "result_delivery", "delivery_address", "summary",
+    ]
+    form_ajax_refs = {"applicant": {"fields": ["name"], "page_size": 20, "placeholder": "输入申请人姓名或单位名称"}}
+    inline_models = [MaterialInline(CaseMaterial), FeeInline(CaseFee), LogInline(CaseLog)]
+    form_args = {
+        "center": {"query_factory": scoped_centers, "description": "只能受理进驻本机构的事项"},
+        "agent": {"query_factory": _scoped_agents},
+        "items": {"query_factory": lambda: db.session.scalars(select(ServiceItem).order_by(ServiceItem.code)).all()},
+        "promised_date": {"description": "留空则按事项法定时限(工作日)自动计算"},
+        "received_date": {"default": today_beijing},
+    }
+
+    def get_query(self):
+        return super().get_query().options(
+            joinedload(Case.center).joinedload(Center.parent),
+            joinedload(Case.applicant),
+            joinedload(Case.agent),
+            selectinload(Case.items),
+        )
+
+    def on_model_change(self, form, model, is_created):
+        force_center(model)
+        super().on_model_change(form, model, is_created)

@@ -1,0 +1,144 @@
+"""People views: applicants and agents (帮办代办员)."""
+
+from __future__ import annotations
+
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.model.form import InlineFormAdmin
+from flask_login import current_user
+from sqlalchemy import select
+
+from admin_views.base import STAFF_ROLES, ConsoleModelView
+from admin_views.reference import CenterFilter, TownFilter
+from extensions import db
+from lifecycle.scope import scope_clause
+from models import Agent, AgentTraining, Applicant, Center, ServiceItem
+from models.enums import ApplicantKind, Gender, IdType, Role, choices
+from models.identifiers import mask_id_number, mask_phone, normalize_id_number, normalize_phone
+
+
+def _masked_id(view, context, model, name):
+    return mask_id_number(getattr(model, name))
+
+
+def _masked_phone(view, context, model, name):
+    return mask_phone(getattr(model, name))
+
+
+def scoped_centers():
+    return db.session.scalars(select(Center).where(scope_clause(Center, current_user)).order_by(Center.id)).all()
+
+
+def force_center(model, field_name: str = "center") -> None:
+    """A village operator's records always belong to its own station, whatever was posted."""
+    if current_user.role == Role.VILLAGE_OPERATOR:
+        setattr(model, field_name, current_user.center)
+
+
+class ApplicantView(ConsoleModelView):
+    write_roles = STAFF_ROLES
+    column_list = ["name", "kind", "id_number", "credit_code", "phone", "center"]
+    column_labels = {
+        "kind": "申请人类型",
+        "center": "登记机构",
+        "name": "姓名/单位名称",
+        "gender": "性别",
+        "id_type": "证件类型",
+        "id_number": "证件号码",
+        "phone": "联系电话",
+        "address": "住址/单位地址",
+        "is_elderly": "老年人",
+        "is_disabled": "残疾人",
+        "is_pregnant": "孕妇",
+        "has_limited_mobility": "行动不便",
+        "credit_code": "统一社会信用代码",
+        "legal_representative": "法定代表人/负责人",
+        "contact_name": "经办人姓名",
+        "contact_id_number": "经办人证件号码",
+        "contact_phone": "经办人电话",
+        "contact_title": "经办人职务",
+    }
+    column_choices = {"kind": choices(ApplicantKind), "gender": choices(Gender), "id_type": choices(IdType)}
+    form_choices = column_choices
+    column_formatters = {
+        "id_number": _masked_id,
+        "contact_id_number": _masked_id,
+        "phone": _masked_phone,
+        "contact_phone": _masked_phone,
+    }
+    column_searchable_list = ["name", "credit_code"]
+    column_filters = [
+        FilterEqual(Applicant.kind, "申请人类型", options=choices(ApplicantKind)),
+        CenterFilter(Applicant.center_id, "登记机构"),
+        TownFilter(Applicant.center_id),
+    ]
+    column_default_sort = [("id", True)]
+    form_columns = [
+        "kind", "center", "name", "gender", "id_type", "id_number", "phone", "address",
+        "is_elderly", "is_disabled", "is_pregnant", "has_limited_mobility",
+        "credit_code", "legal_representative", "contact_name", "contact_id_number", "contact_phone",
+        "contact_title",
+    ]
+    column_details_list = form_columns
+    column_formatters_detail = column_formatters
+    form_args = {
+        "center": {"query_factory": scoped_centers},
+        "id_number": {"description": "居民身份证18位，末位X可小写；按GB 11643校验"},
+        "credit_code": {"description": "单位申请人填写，18位，按GB 32100校验"},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        force_center(model)
+        for field in ("id_number", "contact_id_number", "credit_code"):
+            value = getattr(model, field)
+            setattr(model, field, normalize_id_number(value) if value else None)
+        for field in ("phone", "contact_phone"):
+            value = getattr(model, field)
+            if value:
+                setattr(model, field, normalize_phone(value))
+        if model.kind == ApplicantKind.ORGANIZATION:
+            model.gender = None
+        super().on_model_change(form, model, is_created)
+
+
+class TrainingInline(InlineFormAdmin):
+    form_columns = ["id", "date", "topic", "hours"]
+    form_label = "培训记录"
+    column_labels = {"date": "培训日期", "topic": "培训内容", "hours": "学时"}
+
+
+def _items(view, context, model, name):
+    return "、".join(i.name for i in model.items)
+
+
+class AgentView(ConsoleModelView):
+    write_roles = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
+    column_list = ["staff_no", "name", "center", "phone", "active"]
+    column_labels = {
+        "name": "姓名",
+        "staff_no": "工号",
+        "center": "所属机构",
+        "phone": "联系电话",
+        "active": "在岗",
+        "items": "承接事项",
+        "trainings": "培训记录",
+    }
+    column_formatters = {"items": _items, "active": lambda v, c, m, n: "在岗" if m.active else "停用"}
+    column_searchable_list = ["name", "staff_no"]
+    column_filters = [
+        CenterFilter(Agent.center_id, "所属机构"),
+        TownFilter(Agent.center_id),
+        FilterEqual(Agent.active, "在岗", options=[("1", "在岗"), ("0", "停用")]),
+    ]
+    column_default_sort = [("staff_no", False), ("id", False)]
+    form_columns = ["staff_no", "name", "center", "phone", "active", "items"]
+    column_details_list = form_columns + ["trainings"]
+    inline_models = [TrainingInline(AgentTraining)]
+    form_args = {
+        "center": {"query_factory": scoped_centers},
+        "items": {"query_factory": lambda: db.session.scalars(select(ServiceItem).order_by(ServiceItem.code)).all()},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        if model.phone:
+            model.phone = normalize_phone(model.phone)
+        super().on_model_change(form, model, is_created)

@@ -1,0 +1,130 @@
+"""Supervision views: evaluations (评价) and bad-review follow-ups (差评回访)."""
+
+from __future__ import annotations
+
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_login import current_user
+from sqlalchemy import select
+
+from admin_views.base import STAFF_ROLES, ConsoleModelView
+from admin_views.reference import TownFilter
+from extensions import db
+from lifecycle.scope import visible_center_ids
+from models import Case, Evaluation, FollowUp, User
+from models.enums import AppealOutcome, EvaluationChannel, FollowUpStatus, Rating, choices
+from models.identifiers import mask_phone, normalize_phone
+from models.time import format_beijing
+
+RATING_CHOICES = [(m.value, label) for m, label in zip(Rating, [c[1] for c in choices(Rating)], strict=True)]
+_RATING_FIELDS = ("overall", "attitude", "efficiency", "competence", "communication", "integrity")
+
+
+def _rating(view, context, model, name):
+    return dict(RATING_CHOICES)[getattr(model, name)]
+
+
+class EvaluationView(ConsoleModelView):
+    write_roles = STAFF_ROLES
+    column_list = ["case", "overall", "asked_for_anything", "channel", "consent_callback", "created_at"]
+    column_labels = {
+        "case": "案件编号",
+        "case.number": "案件编号",
+        "overall": "总体评价",
+        "attitude": "服务态度",
+        "efficiency": "办事效率",
+        "competence": "业务水平",
+        "communication": "进度告知",
+        "integrity": "廉洁自律",
+        "asked_for_anything": "是否有索要财物/吃拿卡要",
+        "comment": "意见建议",
+        "channel": "评价渠道",
+        "consent_callback": "同意回访",
+        "evaluator_name": "评价人",
+        "evaluator_phone": "评价人电话",
+        "created_at": "评价时间",
+        "followup": "差评回访",
+    }
+    column_choices = {"channel": choices(EvaluationChannel)}
+    form_choices = {"channel": choices(EvaluationChannel), **{f: RATING_CHOICES for f in _RATING_FIELDS}}
+    form_args = {f: {"coerce": int} for f in _RATING_FIELDS}
+    column_formatters = {
+        **{f: _rating for f in _RATING_FIELDS},
+        "asked_for_anything": lambda v, c, m, n: "是" if m.asked_for_anything else "否",
+        "consent_callback": lambda v, c, m, n: "是" if m.consent_callback else "否",
+        "created_at": lambda v, c, m, n: format_beijing(m.created_at),
+        "evaluator_phone": lambda v, c, m, n: mask_phone(m.evaluator_phone),
+    }
+    column_searchable_list = ["case.number"]
+    column_filters = [
+        FilterEqual(Evaluation.overall, "总体评价", options=[(str(v), t) for v, t in RATING_CHOICES]),
+        FilterEqual(Evaluation.channel, "评价渠道", options=choices(EvaluationChannel)),
+        TownFilter(Case.center_id),
+        DateBetweenFilter(Evaluation.created_at, "评价时间"),
+    ]
+    column_default_sort = [("created_at", True), ("id", True)]
+    form_columns = ["case", *_RATING_FIELDS, "asked_for_anything", "comment", "channel", "consent_callback",
+                    "evaluator_name", "evaluator_phone"]
+    column_details_list = form_columns + ["created_at", "followup"]
+    form_ajax_refs = {"case": {"fields": ["number"], "page_size": 20, "placeholder": "输入案件编号"}}
+
+    def get_query(self):
+        return super().get_query().join(Evaluation.case)
+
+    def get_count_query(self):
+        return super().get_count_query().join(Evaluation.case)
+
+    def on_model_change(self, form, model, is_created):
+        if model.evaluator_phone:
+            model.evaluator_phone = normalize_phone(model.evaluator_phone)
+        super().on_model_change(form, model, is_created)
+
+
+def _assignable_users():
+    ids = visible_center_ids(current_user)
+    query = select(User).where(User.active.is_(True)).order_by(User.id)
+    if ids is not None:
+        query = query.where(User.center_id.in_(ids))
+    return db.session.scalars(query).all()
+
+
+class FollowUpView(ConsoleModelView):
+    write_roles = STAFF_ROLES
+    create_roles = frozenset()  # a follow-up opens from a bad review, never from a blank form
+    column_list = ["evaluation", "assignee", "status", "due_date", "callback_at", "closed_date", "appeal_outcome"]
+    column_labels = {
+        "evaluation": "差评(案件)",
+        "assignee": "回访责任人",
+        "status": "回访状态",
+        "due_date": "办理期限",
+        "callback_at": "回访时间",
+        "callback_by": "回访人",
+        "callback_record": "回访记录",
+        "rectification": "整改/解释情况",
+        "feedback": "向申请人反馈结果",
+        "appeal_outcome": "申诉复核结论",
+        "appeal_reason": "申诉复核理由",
+        "closed_date": "办结日期",
+    }
+    column_choices = {"status": choices(FollowUpStatus), "appeal_outcome": choices(AppealOutcome)}
+    form_choices = column_choices
+    column_formatters = {"callback_at": lambda v, c, m, n: format_beijing(m.callback_at)}
+    column_filters = [
+        FilterEqual(FollowUp.status, "回访状态", options=choices(FollowUpStatus)),
+        DateBetweenFilter(FollowUp.due_date, "办理期限"),
+        TownFilter(Case.center_id),
+    ]
+    column_default_sort = [("due_date", False), ("id", False)]
+    form_columns = ["assignee", "status", "due_date", "callback_at", "callback_by", "callback_record",
+                    "rectification", "feedback", "appeal_outcome", "appeal_reason", "closed_date"]
+    column_details_list = ["evaluation", *form_columns]
+    form_args = {"assignee": {"query_factory": _assignable_users}}
+
+    def get_query(self):
+        from models import Evaluation as E
+
+        return super().get_query().join(FollowUp.evaluation).join(E.case)
+
+    def get_count_query(self):
+        from models import Evaluation as E
+
+        return super().get_count_query().join(FollowUp.evaluation).join(E.case)

@@ -1,0 +1,90 @@
+"""Application factory for the 帮办代办 console."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, render_template, url_for
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+import audit
+from config import INSTANCE_DIR, Config
+from extensions import babel, csrf, db, login_manager, migrate
+from lifecycle import enforcement
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    # WAL lets the web server and the worker read while one writes; FKs are off by default in SQLite.
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _install_session_hooks() -> None:
+    """Rules and audit hang on the Session class once per process (every app shares them)."""
+    if not event.contains(Session, "before_flush", enforcement._before_flush):
+        enforcement.install(Session)
+        audit.install(Session)
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    _install_session_hooks()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "zh_Hans_CN", timezone_selector=lambda: "Asia/Shanghai")
+
+    from auth import init_auth
+
+    init_auth(app)
+
+    from admin_views import init_admin
+
+    init_admin(app)
+
+    from cli import init_cli
+
+    init_cli(app)
+
+    from templating import init_templating
+
+    init_templating(app)
+
+    @app.route("/")
+    def index():
+        return redirect(url_for("admin.index"))
+
+    for code in (400, 403, 404, 405, 413, 500):
+        app.register_error_handler(code, _error_page(code))
+
+    return app
+
+
+_ERROR_TEXT = {
+    400: "请求格式有误，请返回重试。",
+    403: "您没有权限访问该页面。",
+    404: "记录不存在或页面未找到。",
+    405: "不支持该请求方式。",
+    413: "提交的内容过大。",
+    500: "系统内部错误，请稍后重试；如持续出现请联系区政务服务数据管理局。",
+}
+
+
+def _error_page(code: int):
+    def handler(error):
+        return render_template("error.html", code=code, message=_ERROR_TEXT[code]), code
+
+    return handler

@@ -1,0 +1,140 @@
+"""Audit trail: every write, and every security event, leaves an AuditLog row in the same transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import decimal
+import json
+from collections.abc import Iterator
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import event, inspect, insert
+from sqlalchemy.orm import Session
+
+from models import AuditLog, User
+from models.identifiers import mask_id_number, mask_phone
+from models.time import utcnow
+
+# Personal data is masked in the log itself (PIPL: the log must not become a second copy).
+_MASKERS = {
+    "id_number": mask_id_number,
+    "contact_id_number": mask_id_number,
+    "phone": mask_phone,
+    "contact_phone": mask_phone,
+    "evaluator_phone": mask_phone,
+}
+_OMITTED = {"password_hash"}
+
+_cli_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("cli_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(name: str) -> Iterator[None]:
+    """Attribute writes made outside a request (CLI, seed, jobs) to a named system actor."""
+    token = _cli_actor.set(name)
+    try:
+        yield
+    finally:
+        _cli_actor.reset(token)
+
+
+def _actor() -> dict[str, object]:
+    if has_request_context():
+        ip = request.remote_addr or ""
+        user = current_user
+        if user is not None and getattr(user, "is_authenticated", False):
+            return {"user_id": user.id, "username": user.username, "role": user.role, "ip": ip}
+        return {"user_id": None, "username": "", "role": "", "ip": ip}
+    return {"user_id": None, "username": _cli_actor.get() or "system", "role": "system", "ip": ""}
+
+
+def _plain(key: str, value: object) -> object:
+    if value is None:
+        return None
+    if key in _MASKERS:
+        return _MASKERS[key](str(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return value if isinstance(value, (int, float, bool, str)) else str(value)
+
+
+def _changes(obj: object, created: bool) -> dict[str, object]:
+    state = inspect(obj)
+    changes: dict[str, object] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in _OMITTED:
+            if not created and state.attrs[key].history.has_changes():
+                changes[key] = "(已修改)"
+            continue
+        hist = state.attrs[key].history
+        if created:
+            value = getattr(obj, key)
+            if value is not None and key != "id":
+                changes[key] = _plain(key, value)
+        elif hist.has_changes():
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            changes[key] = [_plain(key, old), _plain(key, new)]
+    for rel in state.mapper.relationships:
+        if rel.direction.name != "MANYTOMANY":
+            continue
+        hist = state.attrs[rel.key].history
+        if hist.has_changes():
+            changes[rel.key] = {"added": [str(v) for v in hist.added], "removed": [str(v) for v in hist.deleted]}
+    return changes
+
+
+def _row(event_name: str, obj: object | None, changes: dict | None, summary: str = "") -> dict:
+    row = {
+        "at": utcnow(),
+        "event": event_name,
+        "object_type": obj.__tablename__ if obj is not None else "",
+        "object_id": str(inspect(obj).identity[0]) if obj is not None and inspect(obj).identity else "",
+        "summary": (summary or (str(obj) if obj is not None else ""))[:200],
+        "changes": json.dumps(changes, ensure_ascii=False, sort_keys=True) if changes else "",
+    }
+    row.update(_actor())
+    return row
+
+
+def record(session: Session, event_name: str, obj: object | None = None, summary: str = "",
+           changes: dict | None = None) -> AuditLog:
+    """Add an audit row for a non-CRUD event (login, export, reveal, 403...) to the session."""
+    entry = AuditLog(**_row(event_name, obj, changes, summary))
+    session.add(entry)
+    return entry
+
+
+def _after_flush(session: Session, flush_context: object) -> None:
+    rows = []
+    for obj in session.new:
+        if not isinstance(obj, AuditLog):
+            rows.append(_row("create", obj, _changes(obj, created=True)))
+    for obj in session.dirty:
+        if isinstance(obj, AuditLog) or not session.is_modified(obj, include_collections=True):
+            continue
+        changes = _changes(obj, created=False)
+        changes.pop("version", None)
+        changes.pop("updated_at", None)
+        if isinstance(obj, User) and set(changes) <= {"failed_logins", "locked_until", "session_epoch"}:
+            continue  # login counters are audited as login events, not as edits
+        if changes:
+            rows.append(_row("update", obj, changes))
+    for obj in session.deleted:
+        if not isinstance(obj, AuditLog):
+            rows.append(_row("delete", obj, None))
+    if rows:
+        # Inserted on the flush's own connection so the change and its audit commit together.
+        session.connection().execute(insert(AuditLog.__table__), rows)
+
+
+def install(session_factory: type[Session] | Session) -> None:
+    event.listen(session_factory, "after_flush", _after_flush)

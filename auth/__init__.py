@@ -1,0 +1,30 @@
+"""Login, logout and the session rules around them."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from auth.views import bp
+from extensions import db, login_manager
+from models import User
+
+
+def init_auth(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+    app.register_blueprint(bp)
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    # The cookie carries "<id>:<epoch>"; bumping the epoch ends every older session.
+    user_id, _, epoch = session_id.partition(":")
+    if not user_id.isdigit() or not epoch.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_epoch != int(epoch) or not user.active:
+        return None
+    return user

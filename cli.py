@@ -1,0 +1,63 @@
+"""Flask CLI commands: demo seed and account creation."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+import audit
+from auth.passwords import password_error
+from extensions import db
+from models import Center, User
+from models.enums import Role
+
+
+def init_cli(app: Flask) -> None:
+    app.cli.add_command(seed_command)
+    app.cli.add_command(create_user_command)
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="写入潮南区演示数据(可重复执行，不会重复创建)")
+def seed_command(demo: bool) -> None:
+    """Seed the database (only the demo data set exists)."""
+    if not demo:
+        raise click.UsageError("请使用 flask seed --demo 写入演示数据")
+    from seed.demo import seed_demo
+
+    with audit.acting_as("seed"):
+        summary = seed_demo(db.session)
+    click.echo("演示数据就绪：" + "，".join(f"{k} {v}" for k, v in summary.items()))
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True, help="角色")
+@click.option("--center", "center_name", default=None, help="所属机构名称(镇街管理员、村居帮办员必填)")
+@click.option("--full-name", default="", help="姓名")
+@click.password_option("--password", prompt="密码", confirmation_prompt="再次输入密码", help="密码")
+def create_user_command(username: str, role: str, center_name: str | None, full_name: str, password: str) -> None:
+    """Create a console account; the password is asked for twice."""
+    message = password_error(password, username)
+    if message:
+        raise click.ClickException(message)
+    if db.session.scalar(select(User).where(User.username == username)):
+        raise click.ClickException(f"用户名 {username} 已存在")
+    center = None
+    if center_name:
+        center = db.session.scalar(select(Center).where(Center.name == center_name))
+        if center is None:
+            raise click.ClickException(f"找不到机构：{center_name}")
+    user = User(username=username, full_name=full_name, role=role, center=center)
+    user.set_password(password)
+    from lifecycle.errors import RuleError
+
+    with audit.acting_as("cli"):
+        db.session.add(user)
+        try:
+            db.session.commit()
+        except RuleError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"已创建用户 {username}（{user.role_label}）")

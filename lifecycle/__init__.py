@@ -1,0 +1,1 @@
+"""Framework-free business rules: validation rules, numbering, deadlines and scope."""

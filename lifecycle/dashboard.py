@@ -1,0 +1,42 @@
+"""Figures for the home page, computed inside the user's scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from extensions import db
+from lifecycle.scope import scope_clause
+from models import Case, Evaluation, FollowUp, User
+from models.enums import FollowUpStatus, Rating, Status
+from models.time import today_beijing
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED)
+
+
+def dashboard_figures(user: User) -> dict[str, object]:
+    """Case counts by status, overdue cases, bad reviews and open follow-ups the user may see."""
+    in_scope = scope_clause(Case, user)
+    by_status = dict(
+        db.session.execute(select(Case.status, func.count()).where(in_scope).group_by(Case.status)).all()
+    )
+    today = today_beijing()
+    overdue = db.session.scalar(
+        select(func.count()).select_from(Case).where(
+            in_scope, Case.status.in_([s.value for s in OPEN_STATUSES]), Case.promised_date < today
+        )
+    )
+    bad_reviews = db.session.scalar(
+        select(func.count()).select_from(Evaluation).join(Evaluation.case)
+        .where(in_scope, Evaluation.overall <= Rating.DISSATISFIED.value)
+    )
+    open_followups = db.session.scalar(
+        select(func.count()).select_from(FollowUp).join(FollowUp.evaluation).join(Evaluation.case)
+        .where(in_scope, FollowUp.status != FollowUpStatus.CLOSED.value)
+    )
+    return {
+        "by_status": {s: by_status.get(s.value, 0) for s in Status},
+        "total": sum(by_status.values()),
+        "overdue": overdue,
+        "bad_reviews": bad_reviews,
+        "open_followups": open_followups,
+    }

@@ -1,0 +1,45 @@
+"""Flush-time guard: no object reaches the database without passing the rules."""
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from lifecycle import rules
+from lifecycle.deadlines import add_working_days
+from lifecycle.numbering import next_case_number
+from models import Case, CaseFee, CaseLog, CaseMaterial
+from models.enums import Mode, Status
+
+
+def prepare_new_case(session: Session, case: Case) -> None:
+    """Fill what a new case derives: number, first-receiving center, initial status, promised date."""
+    if case.center is None and case.center_id is not None:
+        from models import Center
+
+        case.center = session.get(Center, case.center_id)
+    if not case.number:
+        case.number = next_case_number(session, case.center, case.received_date)
+    if case.origin_center_id is None and case.origin_center is None:
+        case.origin_center = case.center
+    if not case.status:
+        case.status = (Status.SUBMITTED if case.mode == Mode.DELEGATED else Status.REGISTERED).value
+    if case.promised_date is None and case.items:
+        case.promised_date = add_working_days(case.received_date, max(i.time_limit_days for i in case.items))
+
+
+def _before_flush(session: Session, flush_context: object, instances: object) -> None:
+    touched = set(session.new) | set(session.dirty)
+    for obj in list(touched):
+        if isinstance(obj, (CaseFee, CaseLog, CaseMaterial)) and obj.case is not None:
+            touched.add(obj.case)
+    with session.no_autoflush:
+        for obj in touched:
+            if isinstance(obj, Case) and obj in session.new:
+                prepare_new_case(session, obj)
+        for obj in touched:
+            if obj in session.deleted:
+                continue
+            rules.check(session, obj)
+
+
+def install(session_factory: type[Session] | Session) -> None:
+    event.listen(session_factory, "before_flush", _before_flush)

@@ -1,0 +1,31 @@
+"""Case numbers: CN-<tier letter>-<yyyymmdd>-<4-digit sequence>, one number for all six forms."""
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Case, Center
+from models.enums import Tier
+
+_TIER_LETTER = {Tier.DISTRICT: "Q", Tier.TOWN: "Z", Tier.VILLAGE: "C"}
+
+
+def case_number_prefix(center: Center, day: dt.date) -> str:
+    return f"CN-{_TIER_LETTER[Tier(center.tier)]}-{day:%Y%m%d}-"
+
+
+def next_case_number(session: Session, center: Center, day: dt.date) -> str:
+    """The next free number for the center's tier and day.
+
+    Two clerks numbering at the same instant collide on the unique index; the loser's
+    transaction fails and is retried by the caller rather than silently renumbered.
+    """
+    prefix = case_number_prefix(center, day)
+    with session.no_autoflush:
+        last = session.scalar(select(func.max(Case.number)).where(Case.number.like(prefix + "%")))
+    pending = [
+        obj.number for obj in session.new if isinstance(obj, Case) and obj.number and obj.number.startswith(prefix)
+    ]
+    highest = max([int(n.rsplit("-", 1)[1]) for n in ([last] if last else []) + pending] or [0])
+    return f"{prefix}{highest + 1:04d}"

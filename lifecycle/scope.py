@@ -1,0 +1,49 @@
+"""Who may see which rows: the one scoping function every read and write path calls."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from models import Agent, Applicant, AuditLog, Case, Center, Evaluation, FollowUp, User
+from models.enums import Role
+
+
+def is_district_wide(user: User) -> bool:
+    return user.role in (Role.DISTRICT_ADMIN, Role.AUDITOR)
+
+
+def visible_center_ids(user: User) -> list[int] | None:
+    """Centers whose records the user may see; None means the whole district."""
+    if is_district_wide(user):
+        return None
+    if user.center is None:
+        return []
+    if user.role == Role.TOWN_ADMIN:
+        return [user.center.id] + [c.id for c in user.center.children]
+    return [user.center.id]
+
+
+def scope_clause(model: type, user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting `model` rows to what `user` may see."""
+    ids = visible_center_ids(user)
+    if ids is None:
+        return true()
+    if model is Case:
+        return or_(Case.center_id.in_(ids), Case.origin_center_id.in_(ids))
+    if model is Center:
+        return Center.id.in_(ids)
+    if model is Agent:
+        return Agent.center_id.in_(ids)
+    if model is Applicant:
+        has_case = select(Case.id).where(Case.applicant_id == Applicant.id, scope_clause(Case, user)).exists()
+        return or_(Applicant.center_id.in_(ids), has_case)
+    if model is Evaluation:
+        return Evaluation.case_id.in_(select(Case.id).where(scope_clause(Case, user)))
+    if model is FollowUp:
+        return FollowUp.evaluation_id.in_(
+            select(Evaluation.id).join(Case).where(scope_clause(Case, user))
+        )
+    if model in (User, AuditLog):
+        return false()
+    # Reference data (service items, departments) is district-wide and readable by every login.
+    return true()

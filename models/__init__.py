@@ -1,0 +1,29 @@
+"""The domain model; importing this package registers every table on the metadata."""
+
+from models.agent import Agent, AgentTraining
+from models.applicant import Applicant
+from models.audit_log import AuditLog
+from models.case import Case, CaseFee, CaseLog, CaseMaterial
+from models.center import Center
+from models.department import Department
+from models.evaluation import Evaluation, FollowUp
+from models.service_item import ServiceItem, ServiceItemMaterial
+from models.user import User
+
+__all__ = [
+    "Agent",
+    "AgentTraining",
+    "Applicant",
+    "AuditLog",
+    "Case",
+    "CaseFee",
+    "CaseLog",
+    "CaseMaterial",
+    "Center",
+    "Department",
+    "Evaluation",
+    "FollowUp",
+    "ServiceItem",
+    "ServiceItemMaterial",
+    "User",
+]

@@ -1,0 +1,196 @@
+"""Cases (帮办代办件) with their items, progress log, materials and statutory fees."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.agent import Agent
+from models.applicant import Applicant
+from models.center import Center
+from models.department import Department
+from models.enums import (
+    DelegationScope,
+    MaterialForm,
+    Mode,
+    RemoteChannel,
+    ResultDelivery,
+    Status,
+    TerminationReason,
+    check_in,
+    label,
+)
+from models.service_item import ServiceItem
+from models.time import utcnow
+
+case_item = Table(
+    "case_item",
+    db.metadata,
+    Column("case_id", ForeignKey("case.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", ForeignKey("service_item.id"), primary_key=True, index=True),
+)
+
+
+class Case(db.Model):
+    __tablename__ = "case"
+    __table_args__ = (
+        CheckConstraint(check_in("mode", Mode), name="mode"),
+        CheckConstraint(check_in("status", Status), name="status"),
+        CheckConstraint(
+            "remote_channel IS NULL OR " + check_in("remote_channel", RemoteChannel), name="remote_channel"
+        ),
+        CheckConstraint(
+            "delegation_scope IS NULL OR " + check_in("delegation_scope", DelegationScope),
+            name="delegation_scope",
+        ),
+        CheckConstraint(
+            "result_delivery IS NULL OR " + check_in("result_delivery", ResultDelivery), name="result_delivery"
+        ),
+        CheckConstraint(
+            "termination_reason IS NULL OR " + check_in("termination_reason", TerminationReason),
+            name="termination_reason",
+        ),
+        # The default list order (newest first, id as tie-breaker) and the scoped list both use these.
+        Index("ix_case_received_date_id", "received_date", "id"),
+        Index("ix_case_center_id_received_date", "center_id", "received_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("center.id"), index=True)
+    # The center that first received the case keeps read access after a hand-off (首问负责).
+    origin_center_id: Mapped[int] = mapped_column(ForeignKey("center.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicant.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"), index=True)
+    delegation_scope: Mapped[str | None] = mapped_column(String(16))
+    received_date: Mapped[dt.date] = mapped_column(index=True)
+    promised_date: Mapped[dt.date | None] = mapped_column(index=True)
+    closed_date: Mapped[dt.date | None] = mapped_column(index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    remote_channel: Mapped[str | None] = mapped_column(String(16))
+    tracking_in: Mapped[str | None] = mapped_column(String(40))
+    tracking_out: Mapped[str | None] = mapped_column(String(40))
+    visit_address: Mapped[str | None] = mapped_column(String(200))
+    visit_at: Mapped[dt.datetime | None]
+
+    result_delivery: Mapped[str | None] = mapped_column(String(16))
+    delivery_address: Mapped[str | None] = mapped_column(String(200))
+    completion_result: Mapped[str | None] = mapped_column(String(200))
+    completion_signed: Mapped[bool] = mapped_column(default=False)
+    handover_note: Mapped[str | None] = mapped_column(Text)
+    termination_reason: Mapped[str | None] = mapped_column(String(32))
+    termination_text: Mapped[str | None] = mapped_column(Text)
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    center: Mapped[Center] = relationship(foreign_keys=[center_id])
+    origin_center: Mapped[Center] = relationship(foreign_keys=[origin_center_id])
+    applicant: Mapped[Applicant] = relationship()
+    agent: Mapped[Agent | None] = relationship()
+    items: Mapped[list[ServiceItem]] = relationship(secondary=case_item, order_by="ServiceItem.id")
+    logs: Mapped[list[CaseLog]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseLog.at"
+    )
+    materials: Mapped[list[CaseMaterial]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseMaterial.id"
+    )
+    fees: Mapped[list[CaseFee]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseFee.id"
+    )
+    evaluation: Mapped["Evaluation | None"] = relationship(back_populates="case")  # noqa: F821
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def mode_label(self) -> str:
+        return label(Mode(self.mode))
+
+    @property
+    def status_label(self) -> str:
+        return label(Status(self.status))
+
+    @property
+    def departments(self) -> list[Department]:
+        """Departments involved: those handling the items plus those contacted in the log."""
+        seen: dict[int, Department] = {}
+        for item in self.items:
+            seen.setdefault(item.department.id, item.department)
+        for entry in self.logs:
+            if entry.department is not None:
+                seen.setdefault(entry.department.id, entry.department)
+        return list(seen.values())
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CaseLog(db.Model):
+    """One step in a case's progress log (时间, 代办员, 联系部门, 内容)."""
+
+    __tablename__ = "case_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    content: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(32), default="")
+
+    case: Mapped[Case] = relationship(back_populates="logs")
+    agent: Mapped[Agent | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.content[:30]
+
+
+class CaseMaterial(db.Model):
+    """A material handed over by the applicant, tracked until it is returned."""
+
+    __tablename__ = "case_material"
+    __table_args__ = (CheckConstraint(check_in("form", MaterialForm), name="form"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    form: Mapped[str] = mapped_column(String(16), default=MaterialForm.ORIGINAL.value)
+    copies: Mapped[int] = mapped_column(default=1)
+    received: Mapped[bool] = mapped_column(default=True)
+    custody: Mapped[str] = mapped_column(String(100), default="")
+    returned: Mapped[bool] = mapped_column(default=False)
+    returned_date: Mapped[dt.date | None]
+
+    case: Mapped[Case] = relationship(back_populates="materials")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseFee(db.Model):
+    """A statutory fee paid by the applicant; the service itself is free (plan 二(二))."""
+
+    __tablename__ = "case_fee"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    legal_basis: Mapped[str] = mapped_column(String(200))
+    paid_by_applicant: Mapped[bool] = mapped_column(default=True)
+
+    case: Mapped[Case] = relationship(back_populates="fees")
+    item: Mapped[ServiceItem] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.amount}元"

@@ -1,0 +1,85 @@
+"""Evaluations of a case (评价表 / 好差评) and the follow-up a bad review opens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.enums import AppealOutcome, EvaluationChannel, FollowUpStatus, Rating, check_in, label
+from models.time import utcnow
+
+_RATING_COLUMNS = ("overall", "attitude", "efficiency", "competence", "communication", "integrity")
+
+
+class Evaluation(db.Model):
+    __tablename__ = "evaluation"
+    __table_args__ = tuple(
+        CheckConstraint(f"{c} BETWEEN 1 AND 5", name=f"{c}_range") for c in _RATING_COLUMNS
+    ) + (CheckConstraint(check_in("channel", EvaluationChannel), name="channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    overall: Mapped[int] = mapped_column(index=True)
+    attitude: Mapped[int] = mapped_column(default=5)
+    efficiency: Mapped[int] = mapped_column(default=5)
+    competence: Mapped[int] = mapped_column(default=5)
+    communication: Mapped[int] = mapped_column(default=5)
+    integrity: Mapped[int] = mapped_column(default=5)
+    # 廉洁自律: did the agent ask for money, gifts or favours (plan 二(三) "吃、拿、卡、要").
+    asked_for_anything: Mapped[bool] = mapped_column(default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(16), default=EvaluationChannel.PAPER.value, index=True)
+    consent_callback: Mapped[bool] = mapped_column(default=True)
+    evaluator_name: Mapped[str] = mapped_column(String(32), default="")
+    evaluator_phone: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+    case: Mapped["Case"] = relationship(back_populates="evaluation")  # noqa: F821
+    followup: Mapped[FollowUp | None] = relationship(back_populates="evaluation")
+
+    @property
+    def is_bad(self) -> bool:
+        """A 差评: 不满意 or 非常不满意, or anything asked for (domain.md 2.1, 2.4)."""
+        return self.overall <= Rating.DISSATISFIED or self.asked_for_anything
+
+    @property
+    def overall_label(self) -> str:
+        return label(Rating(self.overall))
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.overall_label}"
+
+
+class FollowUp(db.Model):
+    __tablename__ = "followup"
+    __table_args__ = (
+        CheckConstraint(check_in("status", FollowUpStatus), name="status"),
+        CheckConstraint(check_in("appeal_outcome", AppealOutcome), name="appeal_outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), unique=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=FollowUpStatus.OPEN.value, index=True)
+    due_date: Mapped[dt.date] = mapped_column(index=True)
+    callback_at: Mapped[dt.datetime | None]
+    callback_by: Mapped[str | None] = mapped_column(String(32))
+    callback_record: Mapped[str | None] = mapped_column(Text)
+    rectification: Mapped[str | None] = mapped_column(Text)
+    feedback: Mapped[str | None] = mapped_column(Text)
+    appeal_outcome: Mapped[str] = mapped_column(String(16), default=AppealOutcome.NONE.value)
+    appeal_reason: Mapped[str | None] = mapped_column(Text)
+    closed_date: Mapped[dt.date | None]
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="followup")
+    assignee: Mapped["User | None"] = relationship()  # noqa: F821
+
+    @property
+    def status_label(self) -> str:
+        return label(FollowUpStatus(self.status))
+
+    def __str__(self) -> str:
+        return f"回访-{self.evaluation.case}"

@@ -1,0 +1,135 @@
+"""Check digits and masking for ID numbers (GB 11643), credit codes (GB 32100) and phones."""
+
+import datetime as dt
+import re
+
+# GB 11643-1999: weights are 2^(17-i) mod 11; the check char is indexed by the sum mod 11.
+_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_ID_CHECK = "10X98765432"
+
+# GB 32100-2015: 31-character alphabet without I, O, Z, S, V; weights are 3^(i-1) mod 31.
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+# GB 11714-1997 organization code embedded at positions 9-17 of a credit code.
+_ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_SHANTOU_FIXED = re.compile(r"^0754-?\d{8}(-\d{1,6})?$")
+
+
+def normalize_id_number(value: str) -> str:
+    return value.strip().upper()
+
+
+def id_check_char(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def id_number_error(value: str, today: dt.date | None = None) -> str | None:
+    """Chinese message explaining why an 18-digit ID number is invalid, or None if it is valid."""
+    number = normalize_id_number(value)
+    if len(number) != 18:
+        return "身份证号码应为18位"
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        return "身份证号码前17位应为数字，末位为数字或X"
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return "身份证号码中的出生日期不是有效日期"
+    if birth.year < 1900 or birth > (today or dt.date.today()):
+        return "身份证号码中的出生日期超出合理范围"
+    if id_check_char(number[:17]) != number[17]:
+        return "身份证号码校验位不正确，请核对后重新输入"
+    return None
+
+
+def is_valid_id_number(value: str) -> bool:
+    return id_number_error(value) is None
+
+
+def upgrade_legacy_id_number(value: str) -> str:
+    """Turn a 15-digit (GB 11643-1989) number into its 18-digit form."""
+    first17 = value[:6] + "19" + value[6:]
+    return first17 + id_check_char(first17)
+
+
+def id_gender(value: str) -> str:
+    """'male' or 'female' from the sequence digit of an 18-digit ID number."""
+    return "male" if int(value[16]) % 2 else "female"
+
+
+def credit_check_char(first17: str) -> str:
+    total = sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code_error(value: str) -> str | None:
+    """Chinese message explaining why a unified social credit code is invalid, or None."""
+    code = value.strip().upper()
+    if len(code) != 18:
+        return "统一社会信用代码应为18位"
+    bad = [c for c in code if c not in _CREDIT_ALPHABET]
+    if bad:
+        return f"统一社会信用代码含有不允许的字符：{''.join(sorted(set(bad)))}"
+    if not code[2:8].isdigit():
+        return "统一社会信用代码第3至8位应为行政区划代码"
+    if credit_check_char(code[:17]) != code[17]:
+        return "统一社会信用代码校验位不正确，请核对后重新输入"
+    return None
+
+
+def is_valid_credit_code(value: str) -> bool:
+    return credit_code_error(value) is None
+
+
+def org_code_check_ok(body9: str) -> bool:
+    """Inner GB 11714 check; advisory only, some issued codes fail it (domain.md 5.2)."""
+    def val(c: str) -> int:
+        return int(c) if c.isdigit() else ord(c) - 55
+
+    try:
+        total = sum(val(c) * w for c, w in zip(body9[:8], _ORG_WEIGHTS, strict=True))
+    except (TypeError, ValueError):
+        return False
+    check = 11 - total % 11
+    expected = {10: "X", 11: "0"}.get(check, str(check))
+    return body9[8] == expected
+
+
+def normalize_phone(value: str) -> str:
+    phone = re.sub(r"[\s()（）]", "", value.strip())
+    for prefix in ("+86", "0086"):
+        if phone.startswith(prefix):
+            phone = phone[len(prefix):]
+    if phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    if _MOBILE.match(phone.replace("-", "")):
+        return phone.replace("-", "")
+    return phone
+
+
+def phone_error(value: str) -> str | None:
+    """Chinese message for a number that is neither a mainland mobile nor a 0754 landline."""
+    phone = normalize_phone(value)
+    if _MOBILE.match(phone) or _SHANTOU_FIXED.match(phone):
+        return None
+    return "请输入11位手机号码或0754开头的固定电话(如0754-87654321)"
+
+
+def mask_id_number(value: str | None) -> str:
+    if not value:
+        return ""
+    if len(value) <= 10:
+        return value[:2] + "*" * max(len(value) - 2, 0)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str:
+    if not value:
+        return ""
+    digits = value.replace("-", "")
+    if len(digits) == 11 and digits.startswith("1"):
+        return digits[:3] + "****" + digits[-4:]
+    return value[:-4] + "****" if len(value) > 4 else "****"

@@ -1,0 +1,151 @@
+"""Fixtures: a fresh app and database per test, on SQLite always and on PostgreSQL when configured.
+
+Each backend gets two template databases built once per session through the Alembic
+migrations (one empty, one with the demo seed); every test works on its own copy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+_counter = itertools.count()
+
+
+def _build(url: str, demo: bool) -> None:
+    import audit
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        if demo:
+            from seed.demo import seed_demo
+
+            with audit.acting_as("seed"):
+                seed_demo(db.session)
+        db.session.remove()
+        db.engine.dispose()
+
+
+class SqliteDatabases:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.templates: dict[str, Path] = {}
+
+    def template(self, kind: str) -> Path:
+        if kind not in self.templates:
+            path = self.root / f"template_{kind}.db"
+            _build(f"sqlite:///{path}", demo=(kind == "demo"))
+            self.templates[kind] = path
+        return self.templates[kind]
+
+    def fresh(self, kind: str, tmp_path: Path) -> tuple[str, object]:
+        target = tmp_path / f"{kind}.db"
+        shutil.copy(self.template(kind), target)
+        return f"sqlite:///{target}", lambda: None
+
+
+class PostgresDatabases:
+    """Templates are separate databases next to TEST_DATABASE_URL's; copies use CREATE DATABASE ... TEMPLATE."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.prefix = f"{self.url.database}_{os.getpid()}"
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.templates: dict[str, str] = {}
+        self.created: list[str] = []
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            suffix = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+        self.created.append(name)
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def template(self, kind: str) -> str:
+        if kind not in self.templates:
+            name = f"{self.prefix}_tpl_{kind}"
+            url = self._create(name)
+            _build(url, demo=(kind == "demo"))
+            self.templates[kind] = name
+        return self.templates[kind]
+
+    def fresh(self, kind: str, tmp_path: Path) -> tuple[str, object]:
+        name = f"{self.prefix}_t{next(_counter)}_{uuid.uuid4().hex[:6]}"
+        url = self._create(name, template=self.template(kind))
+
+        def drop() -> None:
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            self.created.remove(name)
+
+        return url, drop
+
+    def close(self) -> None:
+        with self.admin.connect() as conn:
+            for name in list(self.created):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
+    else:
+        databases = PostgresDatabases(TEST_DATABASE_URL)
+        yield databases
+        databases.close()
+
+
+def _make_app(backend, kind: str, tmp_path: Path, config: dict | None = None):
+    url, drop = backend.fresh(kind, tmp_path)
+    settings = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False}
+    settings.update(config or {})
+    app = create_app(settings)
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+        drop()
+
+
+@pytest.fixture
+def app(backend, tmp_path):
+    """An app on an empty, migrated database."""
+    yield from _make_app(backend, "empty", tmp_path)
+
+
+@pytest.fixture
+def demo_app(backend, tmp_path):
+    """An app on a database holding the demo seed."""
+    yield from _make_app(backend, "demo", tmp_path)
+
+
+@pytest.fixture
+def demo_app_csrf(backend, tmp_path):
+    """The demo app with CSRF protection on, as in production."""
+    yield from _make_app(backend, "demo", tmp_path, {"WTF_CSRF_ENABLED": True})
+
+
+@pytest.fixture
+def client(demo_app):
+    return demo_app.test_client()

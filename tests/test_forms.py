@@ -1,0 +1,125 @@
+"""Bad input through the console: a Chinese message next to the field, and nothing saved."""
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from models import Applicant, Case, Center, ServiceItem
+from models.enums import Role, Tier
+from tests.builders import login_as, make_applicant, make_center, make_district, make_item, make_user
+
+
+@pytest.fixture
+def world(app):
+    district = make_district()
+    town = make_center(district, Tier.TOWN, "陈店镇便民服务中心")
+    village = make_center(town, Tier.VILLAGE, "文光社区便民服务站")
+    district_item = make_item([district], code="Q-1", name="企业设立登记")
+    village_item = make_item([district, town, village], code="C-1", name="社会保障卡申领")
+    applicant = make_applicant(village)
+    make_user("qu_admin", Role.DISTRICT_ADMIN, district)
+    db.session.commit()
+    client = app.test_client()
+    login_as(client, "qu_admin")
+    return {"client": client, "district": district, "town": town, "village": village,
+            "district_item": district_item, "village_item": village_item, "applicant": applicant}
+
+
+def _field_error(body: str, message: str) -> bool:
+    """Flask-Admin renders field errors in an invalid-feedback block under the field."""
+    return message in body and "invalid-feedback" in body
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_bad_id_check_digit_is_reported_next_to_the_field(world):
+    before = _count(Applicant)
+    response = world["client"].post("/admin/applicant/new/", data={
+        "kind": "person", "center": world["village"].id, "name": "郑某某", "gender": "male",
+        "id_type": "resident_id", "id_number": "440514198001011233", "phone": "13800138000",
+    })
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert _field_error(body, "身份证号码校验位不正确")
+    assert "郑某某" in body  # the clerk's input is kept in the form
+    assert _count(Applicant) == before
+
+
+def test_bad_credit_code_is_reported(world):
+    before = _count(Applicant)
+    body = world["client"].post("/admin/applicant/new/", data={
+        "kind": "organization", "center": world["village"].id, "name": "潮南区某针织厂",
+        "credit_code": "91440514MA4W00011B", "phone": "0754-87654321", "contact_name": "许经办",
+    }).get_data(as_text=True)
+    assert _field_error(body, "统一社会信用代码校验位不正确")
+    assert _count(Applicant) == before
+
+
+def test_bad_phone_is_reported(world):
+    body = world["client"].post("/admin/applicant/new/", data={
+        "kind": "person", "center": world["village"].id, "name": "郑某某", "gender": "male",
+        "id_type": "resident_id", "id_number": "440514198001011232", "phone": "12345678901",
+    }).get_data(as_text=True)
+    assert _field_error(body, "请输入11位手机号码")
+
+
+def test_good_applicant_is_saved_with_normalised_values(world):
+    response = world["client"].post("/admin/applicant/new/", data={
+        "kind": "person", "center": world["village"].id, "name": "郑好人", "gender": "female",
+        "id_type": "resident_id", "id_number": "11010519491231002x", "phone": "+86 138 0013 8000",
+    })
+    assert response.status_code == 302
+    saved = db.session.scalar(select(Applicant).where(Applicant.name == "郑好人"))
+    assert saved.id_number == "11010519491231002X"
+    assert saved.phone == "13800138000"
+
+
+def test_item_not_stationed_at_the_center_is_reported(world):
+    before = _count(Case)
+    body = world["client"].post("/admin/case/new/", data={
+        "center": world["village"].id, "mode": "on_site", "items": [world["district_item"].id],
+        "applicant": world["applicant"].id, "received_date": "2026-11-20",
+    }).get_data(as_text=True)
+    assert _field_error(body, "以下事项未进驻文光社区便民服务站，本机构不能受理：企业设立登记")
+    assert _count(Case) == before
+
+
+def test_a_valid_case_is_saved_with_number_and_deadline(world):
+    response = world["client"].post("/admin/case/new/", data={
+        "center": world["village"].id, "mode": "on_site", "items": [world["village_item"].id],
+        "applicant": world["applicant"].id, "received_date": "2026-11-20",
+    })
+    assert response.status_code == 302
+    case = db.session.scalar(select(Case))
+    assert case.number == "CN-C-20261120-0001"
+    assert case.promised_date is not None
+
+
+def test_fee_without_legal_basis_is_reported(world):
+    before = _count(ServiceItem)
+    body = world["client"].post("/admin/service_item/new/", data={
+        "code": "Q-9", "name": "某收费事项", "department": world["district_item"].department_id,
+        "time_limit_days": "5", "fee_amount": "20", "fee_basis": "",
+    }).get_data(as_text=True)
+    assert _field_error(body, "请填写收费依据")
+    assert _count(ServiceItem) == before
+
+
+def test_a_village_under_a_village_is_reported(world):
+    before = _count(Center)
+    body = world["client"].post("/admin/center/new/", data={
+        "tier": "village", "parent": world["village"].id, "name": "某村便民服务站",
+    }).get_data(as_text=True)
+    assert _field_error(body, "不能设在村(社区)之下")
+    assert _count(Center) == before
+
+
+def test_every_write_through_the_console_is_audited(world):
+    from models import AuditLog
+
+    world["client"].post("/admin/department/new/", data={"name": "区退役军人事务局"})
+    row = db.session.scalar(select(AuditLog).where(
+        AuditLog.object_type == "department", AuditLog.event == "create", AuditLog.changes.contains("区退役军人事务局")))
+    assert row is not None and row.username == "qu_admin" and "区退役军人事务局" in row.changes
