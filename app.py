@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 import audit
 from config import INSTANCE_DIR, Config
-from extensions import babel, csrf, db, login_manager, migrate
+from extensions import babel, csrf, db, migrate
 from lifecycle import enforcement
 
 

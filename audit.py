@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from models import AuditLog, User
@@ -92,7 +92,9 @@ def _changes(obj: object, created: bool) -> dict[str, object]:
     return changes
 
 
-def _row(event_name: str, obj: object | None, changes: dict | None, summary: str = "") -> dict:
+def _row(
+    event_name: str, obj: object | None, changes: dict | None, summary: str = "", actor: User | None = None
+) -> dict:
     row = {
         "at": utcnow(),
         "event": event_name,
@@ -102,13 +104,24 @@ def _row(event_name: str, obj: object | None, changes: dict | None, summary: str
         "changes": json.dumps(changes, ensure_ascii=False, sort_keys=True) if changes else "",
     }
     row.update(_actor())
+    if actor is not None:
+        row.update({"user_id": actor.id, "username": actor.username, "role": actor.role})
     return row
 
 
-def record(session: Session, event_name: str, obj: object | None = None, summary: str = "",
-           changes: dict | None = None) -> AuditLog:
-    """Add an audit row for a non-CRUD event (login, export, reveal, 403...) to the session."""
-    entry = AuditLog(**_row(event_name, obj, changes, summary))
+def record(
+    session: Session,
+    event_name: str,
+    obj: object | None = None,
+    summary: str = "",
+    changes: dict | None = None,
+    actor: User | None = None,
+) -> AuditLog:
+    """Add an audit row for a non-CRUD event (login, export, reveal, 403...) to the session.
+
+    `actor` names the account concerned when nobody is logged in yet (failed logins, lockouts).
+    """
+    entry = AuditLog(**_row(event_name, obj, changes, summary, actor))
     session.add(entry)
     return entry
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
-from flask import redirect, request, url_for
 
 from admin_views.case import CaseView
 from admin_views.people import AgentView, ApplicantView

@@ -129,8 +129,9 @@ class ConsoleModelView(ModelView):
             raise ValidationError("保存失败，请修正标出的错误。" + "；".join(leftovers))
 
     def handle_view_exception(self, exc: Exception) -> bool:
-        from lifecycle.errors import RuleError
         from sqlalchemy.exc import IntegrityError
+
+        from lifecycle.errors import RuleError
 
         if isinstance(exc, RuleError):
             flash("保存失败：" + str(exc), "error")

@@ -15,7 +15,6 @@ from extensions import db
 from lifecycle.scope import scope_clause
 from models import Agent, Case, CaseFee, CaseLog, CaseMaterial, Center, Department, ServiceItem
 from models.case import case_item
-from models.time import today_beijing
 from models.enums import (
     DelegationScope,
     MaterialForm,
@@ -26,6 +25,7 @@ from models.enums import (
     TerminationReason,
     choices,
 )
+from models.time import today_beijing
 
 CASE_LABELS = {
     "number": "案件编号",
@@ -98,10 +98,19 @@ class MaterialInline(InlineFormAdmin):
 class FeeInline(InlineFormAdmin):
     form_columns = ["id", "item", "amount", "legal_basis", "paid_by_applicant"]
     form_label = "法定收费"
-    column_labels = {"item": "收费事项", "amount": "金额(元)", "legal_basis": "法律法规依据",
-                     "paid_by_applicant": "由申请人缴纳"}
-    form_args = {"item": {"query_factory": lambda: db.session.scalars(
-        select(ServiceItem).where(ServiceItem.fee_amount > 0).order_by(ServiceItem.code)).all()}}
+    column_labels = {
+        "item": "收费事项",
+        "amount": "金额(元)",
+        "legal_basis": "法律法规依据",
+        "paid_by_applicant": "由申请人缴纳",
+    }
+    form_args = {
+        "item": {
+            "query_factory": lambda: db.session.scalars(
+                select(ServiceItem).where(ServiceItem.fee_amount > 0).order_by(ServiceItem.code)
+            ).all()
+        }
+    }
 
 
 def _scoped_agents():
@@ -133,8 +142,18 @@ class CaseView(ConsoleModelView):
     write_roles = STAFF_ROLES
     delete_roles = frozenset()  # cases are never deleted; they end as terminated or archived
     details_template = "case/details.html"
-    column_list = ["number", "center", "town", "mode", "status", "items", "applicant", "agent",
-                   "received_date", "promised_date"]
+    column_list = [
+        "number",
+        "center",
+        "town",
+        "mode",
+        "status",
+        "items",
+        "applicant",
+        "agent",
+        "received_date",
+        "promised_date",
+    ]
     column_labels = CASE_LABELS
     column_choices = {
         "mode": choices(Mode),
@@ -146,8 +165,14 @@ class CaseView(ConsoleModelView):
     }
     form_choices = {k: v for k, v in column_choices.items() if k not in ("status", "termination_reason")}
     column_formatters = {"items": _items, "town": _town}
-    column_sortable_list = ["number", "mode", "status", "received_date", "promised_date",
-                            ("applicant", "applicant.name")]
+    column_sortable_list = [
+        "number",
+        "mode",
+        "status",
+        "received_date",
+        "promised_date",
+        ("applicant", "applicant.name"),
+    ]
     column_searchable_list = ["number", "applicant.name"]
     column_filters = [
         TownFilter(Case.center_id),
@@ -160,9 +185,22 @@ class CaseView(ConsoleModelView):
     ]
     column_default_sort = [("received_date", True), ("id", True)]
     form_columns = [
-        "center", "mode", "items", "applicant", "agent", "delegation_scope", "received_date", "promised_date",
-        "remote_channel", "tracking_in", "tracking_out", "visit_address", "visit_at",
-        "result_delivery", "delivery_address", "summary",
+        "center",
+        "mode",
+        "items",
+        "applicant",
+        "agent",
+        "delegation_scope",
+        "received_date",
+        "promised_date",
+        "remote_channel",
+        "tracking_in",
+        "tracking_out",
+        "visit_address",
+        "visit_at",
+        "result_delivery",
+        "delivery_address",
+        "summary",
     ]
     form_ajax_refs = {"applicant": {"fields": ["name"], "page_size": 20, "placeholder": "输入申请人姓名或单位名称"}}
     inline_models = [MaterialInline(CaseMaterial), FeeInline(CaseFee), LogInline(CaseLog)]
@@ -175,11 +213,15 @@ class CaseView(ConsoleModelView):
     }
 
     def get_query(self):
-        return super().get_query().options(
-            joinedload(Case.center).joinedload(Center.parent),
-            joinedload(Case.applicant),
-            joinedload(Case.agent),
-            selectinload(Case.items),
+        return (
+            super()
+            .get_query()
+            .options(
+                joinedload(Case.center).joinedload(Center.parent),
+                joinedload(Case.applicant),
+                joinedload(Case.agent),
+                selectinload(Case.items),
+            )
         )
 
     def on_model_change(self, form, model, is_created):

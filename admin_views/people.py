@@ -73,9 +73,23 @@ class ApplicantView(ConsoleModelView):
     ]
     column_default_sort = [("id", True)]
     form_columns = [
-        "kind", "center", "name", "gender", "id_type", "id_number", "phone", "address",
-        "is_elderly", "is_disabled", "is_pregnant", "has_limited_mobility",
-        "credit_code", "legal_representative", "contact_name", "contact_id_number", "contact_phone",
+        "kind",
+        "center",
+        "name",
+        "gender",
+        "id_type",
+        "id_number",
+        "phone",
+        "address",
+        "is_elderly",
+        "is_disabled",
+        "is_pregnant",
+        "has_limited_mobility",
+        "credit_code",
+        "legal_representative",
+        "contact_name",
+        "contact_id_number",
+        "contact_phone",
         "contact_title",
     ]
     column_details_list = form_columns

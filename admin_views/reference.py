@@ -10,7 +10,7 @@ from sqlalchemy import select
 from admin_views.base import ConsoleModelView, DynamicOptionsFilter
 from extensions import db
 from lifecycle.scope import scope_clause
-from models import Center, Department, ServiceItem, ServiceItemMaterial
+from models import Center, ServiceItem, ServiceItemMaterial
 from models.enums import MaterialForm, Tier, choices
 
 CENTER_LABELS = {
@@ -43,9 +43,7 @@ class TownFilter(DynamicOptionsFilter):
         return "等于"
 
     def dynamic_options(self):
-        towns = db.session.scalars(
-            select(Center).where(Center.tier == Tier.TOWN.value).order_by(Center.id)
-        ).all()
+        towns = db.session.scalars(select(Center).where(Center.tier == Tier.TOWN.value).order_by(Center.id)).all()
         visible = set(db.session.scalars(select(Center.id).where(scope_clause(Center, current_user))))
         # A village login sees its own town listed; a town admin only its own town.
         return [(str(t.id), t.name) for t in towns if t.id in visible or any(c.id in visible for c in t.children)]
@@ -67,9 +65,7 @@ class CenterFilter(DynamicOptionsFilter):
         return "等于"
 
     def dynamic_options(self):
-        centers = db.session.scalars(
-            select(Center).where(scope_clause(Center, current_user)).order_by(Center.id)
-        ).all()
+        centers = db.session.scalars(select(Center).where(scope_clause(Center, current_user)).order_by(Center.id)).all()
         return [(str(c.id), c.name) for c in centers]
 
 
@@ -111,8 +107,15 @@ def _stationed(view, context, model, name):
 
 
 class ServiceItemView(ConsoleModelView):
-    column_list = ["code", "name", "department", "time_limit_days", "fee_amount", "online_declarable",
-                   "in_person_verification"]
+    column_list = [
+        "code",
+        "name",
+        "department",
+        "time_limit_days",
+        "fee_amount",
+        "online_declarable",
+        "in_person_verification",
+    ]
     column_labels = {
         "code": "事项编码",
         "name": "事项名称",
@@ -139,8 +142,18 @@ class ServiceItemView(ConsoleModelView):
         FilterEqual(ServiceItem.online_declarable, "可网上申报", options=[("1", "是"), ("0", "否")]),
     ]
     column_default_sort = [("code", False), ("id", False)]
-    form_columns = ["code", "name", "department", "time_limit_days", "fee_amount", "fee_basis",
-                    "online_declarable", "in_person_verification", "centers", "notes"]
+    form_columns = [
+        "code",
+        "name",
+        "department",
+        "time_limit_days",
+        "fee_amount",
+        "fee_basis",
+        "online_declarable",
+        "in_person_verification",
+        "centers",
+        "notes",
+    ]
     column_details_list = form_columns + ["materials"]
     inline_models = [ItemMaterialInline(ServiceItemMaterial)]
     form_args = {

@@ -62,8 +62,16 @@ class EvaluationView(ConsoleModelView):
         DateBetweenFilter(Evaluation.created_at, "评价时间"),
     ]
     column_default_sort = [("created_at", True), ("id", True)]
-    form_columns = ["case", *_RATING_FIELDS, "asked_for_anything", "comment", "channel", "consent_callback",
-                    "evaluator_name", "evaluator_phone"]
+    form_columns = [
+        "case",
+        *_RATING_FIELDS,
+        "asked_for_anything",
+        "comment",
+        "channel",
+        "consent_callback",
+        "evaluator_name",
+        "evaluator_phone",
+    ]
     column_details_list = form_columns + ["created_at", "followup"]
     form_ajax_refs = {"case": {"fields": ["number"], "page_size": 20, "placeholder": "输入案件编号"}}
 
@@ -114,8 +122,19 @@ class FollowUpView(ConsoleModelView):
         TownFilter(Case.center_id),
     ]
     column_default_sort = [("due_date", False), ("id", False)]
-    form_columns = ["assignee", "status", "due_date", "callback_at", "callback_by", "callback_record",
-                    "rectification", "feedback", "appeal_outcome", "appeal_reason", "closed_date"]
+    form_columns = [
+        "assignee",
+        "status",
+        "due_date",
+        "callback_at",
+        "callback_by",
+        "callback_record",
+        "rectification",
+        "feedback",
+        "appeal_outcome",
+        "appeal_reason",
+        "closed_date",
+    ]
     column_details_list = ["evaluation", *form_columns]
     form_args = {"assignee": {"query_factory": _assignable_users}}
 

@@ -89,9 +89,16 @@ class AuditLogView(ConsoleModelView):
         "ip": "IP地址",
     }
     EVENTS = [
-        ("create", "新增"), ("update", "修改"), ("delete", "删除"), ("login", "登录"),
-        ("login_failed", "登录失败"), ("login_locked", "锁定期登录"), ("lockout", "账号锁定"),
-        ("logout", "退出"), ("password_change", "修改密码"), ("forbidden", "越权访问(403)"),
+        ("create", "新增"),
+        ("update", "修改"),
+        ("delete", "删除"),
+        ("login", "登录"),
+        ("login_failed", "登录失败"),
+        ("login_locked", "锁定期登录"),
+        ("lockout", "账号锁定"),
+        ("logout", "退出"),
+        ("password_change", "修改密码"),
+        ("forbidden", "越权访问(403)"),
     ]
     column_choices = {"event": EVENTS, "role": choices(Role) + [("system", "系统")]}
     column_formatters = {"at": lambda v, c, m, n: format_beijing(m.at)}
@@ -99,11 +106,21 @@ class AuditLogView(ConsoleModelView):
     column_filters = [
         FilterLike(AuditLog.username, "用户"),
         FilterEqual(AuditLog.event, "事件", options=EVENTS),
-        FilterEqual(AuditLog.object_type, "对象类型", options=[
-            ("case", "案件"), ("applicant", "申请人"), ("agent", "代办员"), ("evaluation", "评价"),
-            ("followup", "差评回访"), ("center", "服务机构"), ("service_item", "服务事项"),
-            ("department", "审批部门"), ("user", "用户"),
-        ]),
+        FilterEqual(
+            AuditLog.object_type,
+            "对象类型",
+            options=[
+                ("case", "案件"),
+                ("applicant", "申请人"),
+                ("agent", "代办员"),
+                ("evaluation", "评价"),
+                ("followup", "差评回访"),
+                ("center", "服务机构"),
+                ("service_item", "服务事项"),
+                ("department", "审批部门"),
+                ("user", "用户"),
+            ],
+        ),
         FilterEqual(AuditLog.object_id, "对象编号"),
         DateBetweenFilter(AuditLog.at, "日期"),
     ]

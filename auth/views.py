@@ -48,7 +48,7 @@ def login():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         now = utcnow()
         if user is not None and user.locked_until and user.locked_until > now:
-            audit.record(db.session, "login_locked", user, summary=f"锁定期内尝试登录：{user.username}")
+            audit.record(db.session, "login_locked", user, summary=f"锁定期内尝试登录：{user.username}", actor=user)
             db.session.commit()
             flash(_BAD_LOGIN, "error")
         elif user is not None and user.active and user.check_password(form.password.data):
@@ -56,17 +56,23 @@ def login():
             user.locked_until = None
             session.clear()
             login_user(user)
-            audit.record(db.session, "login", user, summary=f"登录：{user.username}")
+            audit.record(db.session, "login", user, summary=f"登录：{user.username}", actor=user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         else:
             if user is not None:
                 user.failed_logins += 1
-                audit.record(db.session, "login_failed", user, summary=f"登录失败：{user.username}")
+                audit.record(db.session, "login_failed", user, summary=f"登录失败：{user.username}", actor=user)
                 if user.failed_logins >= MAX_FAILURES:
                     user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
                     user.failed_logins = 0
-                    audit.record(db.session, "lockout", user, summary=f"连续{MAX_FAILURES}次失败，锁定{LOCK_MINUTES}分钟")
+                    audit.record(
+                        db.session,
+                        "lockout",
+                        user,
+                        summary=f"连续{MAX_FAILURES}次失败，锁定{LOCK_MINUTES}分钟",
+                        actor=user,
+                    )
             else:
                 audit.record(db.session, "login_failed", None, summary="登录失败：未知用户名")
             db.session.commit()

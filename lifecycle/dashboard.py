@@ -16,21 +16,24 @@ OPEN_STATUSES = (Status.SUBMITTED, Status.REGISTERED, Status.ACCEPTED, Status.IN
 def dashboard_figures(user: User) -> dict[str, object]:
     """Case counts by status, overdue cases, bad reviews and open follow-ups the user may see."""
     in_scope = scope_clause(Case, user)
-    by_status = dict(
-        db.session.execute(select(Case.status, func.count()).where(in_scope).group_by(Case.status)).all()
-    )
+    by_status = dict(db.session.execute(select(Case.status, func.count()).where(in_scope).group_by(Case.status)).all())
     today = today_beijing()
     overdue = db.session.scalar(
-        select(func.count()).select_from(Case).where(
-            in_scope, Case.status.in_([s.value for s in OPEN_STATUSES]), Case.promised_date < today
-        )
+        select(func.count())
+        .select_from(Case)
+        .where(in_scope, Case.status.in_([s.value for s in OPEN_STATUSES]), Case.promised_date < today)
     )
     bad_reviews = db.session.scalar(
-        select(func.count()).select_from(Evaluation).join(Evaluation.case)
+        select(func.count())
+        .select_from(Evaluation)
+        .join(Evaluation.case)
         .where(in_scope, Evaluation.overall <= Rating.DISSATISFIED.value)
     )
     open_followups = db.session.scalar(
-        select(func.count()).select_from(FollowUp).join(FollowUp.evaluation).join(Evaluation.case)
+        select(func.count())
+        .select_from(FollowUp)
+        .join(FollowUp.evaluation)
+        .join(Evaluation.case)
         .where(in_scope, FollowUp.status != FollowUpStatus.CLOSED.value)
     )
     return {

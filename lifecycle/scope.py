@@ -40,9 +40,7 @@ def scope_clause(model: type, user: User) -> ColumnElement[bool]:
     if model is Evaluation:
         return Evaluation.case_id.in_(select(Case.id).where(scope_clause(Case, user)))
     if model is FollowUp:
-        return FollowUp.evaluation_id.in_(
-            select(Evaluation.id).join(Case).where(scope_clause(Case, user))
-        )
+        return FollowUp.evaluation_id.in_(select(Evaluation.id).join(Case).where(scope_clause(Case, user)))
     if model in (User, AuditLog):
         return false()
     # Reference data (service items, departments) is district-wide and readable by every login.

@@ -106,7 +106,7 @@ class Case(db.Model):
     fees: Mapped[list[CaseFee]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseFee.id"
     )
-    evaluation: Mapped["Evaluation | None"] = relationship(back_populates="case")  # noqa: F821
+    evaluation: Mapped[Evaluation | None] = relationship(back_populates="case")  # noqa: F821
 
     __mapper_args__ = {"version_id_col": version}
 

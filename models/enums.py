@@ -3,27 +3,27 @@
 import enum
 
 
-class Tier(str, enum.Enum):
+class Tier(enum.StrEnum):
     DISTRICT = "district"
     TOWN = "town"
     VILLAGE = "village"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     DISTRICT_ADMIN = "district_admin"
     TOWN_ADMIN = "town_admin"
     VILLAGE_OPERATOR = "village_operator"
     AUDITOR = "auditor"
 
 
-class Mode(str, enum.Enum):
+class Mode(enum.StrEnum):
     ON_SITE = "on_site"
     REMOTE = "remote"
     DOOR_TO_DOOR = "door_to_door"
     DELEGATED = "delegated"
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     SUBMITTED = "submitted"
     REGISTERED = "registered"
     ACCEPTED = "accepted"
@@ -35,46 +35,46 @@ class Status(str, enum.Enum):
     ARCHIVED = "archived"
 
 
-class ApplicantKind(str, enum.Enum):
+class ApplicantKind(enum.StrEnum):
     PERSON = "person"
     ORGANIZATION = "organization"
 
 
-class Gender(str, enum.Enum):
+class Gender(enum.StrEnum):
     MALE = "male"
     FEMALE = "female"
 
 
-class IdType(str, enum.Enum):
+class IdType(enum.StrEnum):
     RESIDENT_ID = "resident_id"
     HK_MACAO_TAIWAN_RESIDENCE = "hmt_residence"
     FOREIGN_PERMANENT = "foreign_permanent"
     PASSPORT = "passport"
 
 
-class RemoteChannel(str, enum.Enum):
+class RemoteChannel(enum.StrEnum):
     PHONE = "phone"
     VIDEO = "video"
     ONLINE = "online"
 
 
-class MaterialForm(str, enum.Enum):
+class MaterialForm(enum.StrEnum):
     ORIGINAL = "original"
     COPY = "copy"
 
 
-class DelegationScope(str, enum.Enum):
+class DelegationScope(enum.StrEnum):
     WHOLE = "whole"
     PARTIAL = "partial"
 
 
-class ResultDelivery(str, enum.Enum):
+class ResultDelivery(enum.StrEnum):
     WINDOW = "window"
     POST = "post"
     AGENT = "agent"
 
 
-class TerminationReason(str, enum.Enum):
+class TerminationReason(enum.StrEnum):
     """Termination reasons, domain.md section 1.6."""
 
     WITHDRAWN = "withdrawn"
@@ -87,7 +87,7 @@ class TerminationReason(str, enum.Enum):
     FORCE_MAJEURE = "force_majeure"
 
 
-class Rating(int, enum.Enum):
+class Rating(enum.IntEnum):
     """Five 好差评 levels coded 5..1; a rating of 2 or less is a bad review."""
 
     VERY_SATISFIED = 5
@@ -97,13 +97,13 @@ class Rating(int, enum.Enum):
     VERY_DISSATISFIED = 1
 
 
-class EvaluationChannel(str, enum.Enum):
+class EvaluationChannel(enum.StrEnum):
     PAPER = "paper"
     LINK = "link"
     HAOCHAPING = "haochaping"
 
 
-class FollowUpStatus(str, enum.Enum):
+class FollowUpStatus(enum.StrEnum):
     OPEN = "open"
     CALLED_BACK = "called_back"
     RECTIFIED = "rectified"
@@ -111,7 +111,7 @@ class FollowUpStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
-class AppealOutcome(str, enum.Enum):
+class AppealOutcome(enum.StrEnum):
     NONE = "none"
     UPHELD = "upheld"
     MISTAKEN = "mistaken"

@@ -16,9 +16,9 @@ _RATING_COLUMNS = ("overall", "attitude", "efficiency", "competence", "communica
 
 class Evaluation(db.Model):
     __tablename__ = "evaluation"
-    __table_args__ = tuple(
-        CheckConstraint(f"{c} BETWEEN 1 AND 5", name=f"{c}_range") for c in _RATING_COLUMNS
-    ) + (CheckConstraint(check_in("channel", EvaluationChannel), name="channel"),)
+    __table_args__ = tuple(CheckConstraint(f"{c} BETWEEN 1 AND 5", name=f"{c}_range") for c in _RATING_COLUMNS) + (
+        CheckConstraint(check_in("channel", EvaluationChannel), name="channel"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
@@ -37,7 +37,7 @@ class Evaluation(db.Model):
     evaluator_phone: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
-    case: Mapped["Case"] = relationship(back_populates="evaluation")  # noqa: F821
+    case: Mapped[Case] = relationship(back_populates="evaluation")  # noqa: F821
     followup: Mapped[FollowUp | None] = relationship(back_populates="evaluation")
 
     @property
@@ -75,7 +75,7 @@ class FollowUp(db.Model):
     closed_date: Mapped[dt.date | None]
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="followup")
-    assignee: Mapped["User | None"] = relationship()  # noqa: F821
+    assignee: Mapped[User | None] = relationship()  # noqa: F821
 
     @property
     def status_label(self) -> str:

@@ -86,6 +86,7 @@ def is_valid_credit_code(value: str) -> bool:
 
 def org_code_check_ok(body9: str) -> bool:
     """Inner GB 11714 check; advisory only, some issued codes fail it (domain.md 5.2)."""
+
     def val(c: str) -> int:
         return int(c) if c.isdigit() else ord(c) - 55
 
@@ -102,7 +103,7 @@ def normalize_phone(value: str) -> str:
     phone = re.sub(r"[\s()（）]", "", value.strip())
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix):
-            phone = phone[len(prefix):]
+            phone = phone[len(prefix) :]
     if phone.startswith("86") and len(phone) == 13:
         phone = phone[2:]
     if _MOBILE.match(phone.replace("-", "")):

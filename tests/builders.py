@@ -55,8 +55,12 @@ def make_item(centers: list[Center], **overrides) -> ServiceItem:
     if department is None:
         department = Department(name="区人力资源和社会保障局")
         db.session.add(department)
-    values = {"code": f"T-{len(centers)}-{overrides.get('name', 'x')}", "name": "社会保障卡申领",
-              "department": department, "time_limit_days": 5}
+    values = {
+        "code": f"T-{len(centers)}-{overrides.get('name', 'x')}",
+        "name": "社会保障卡申领",
+        "department": department,
+        "time_limit_days": 5,
+    }
     values.update(overrides)
     item = ServiceItem(**values)
     item.centers = list(centers)
@@ -66,8 +70,15 @@ def make_item(centers: list[Center], **overrides) -> ServiceItem:
 
 
 def make_applicant(at: Center, **overrides) -> Applicant:
-    values = {"kind": ApplicantKind.PERSON.value, "center": at, "name": "陈晓明", "gender": "male",
-              "id_type": IdType.RESIDENT_ID.value, "id_number": valid_id_number(), "phone": "13800138000"}
+    values = {
+        "kind": ApplicantKind.PERSON.value,
+        "center": at,
+        "name": "陈晓明",
+        "gender": "male",
+        "id_type": IdType.RESIDENT_ID.value,
+        "id_number": valid_id_number(),
+        "phone": "13800138000",
+    }
     values.update(overrides)
     obj = Applicant(**values)
     db.session.add(obj)
@@ -76,8 +87,7 @@ def make_applicant(at: Center, **overrides) -> Applicant:
 
 
 def make_case(at: Center, items: list[ServiceItem], applicant: Applicant, **overrides) -> Case:
-    values = {"center": at, "mode": Mode.ON_SITE.value, "applicant": applicant,
-              "received_date": dt.date(2026, 9, 28)}
+    values = {"center": at, "mode": Mode.ON_SITE.value, "applicant": applicant, "received_date": dt.date(2026, 9, 28)}
     values.update(overrides)
     case = Case(**values)
     case.items = list(items)

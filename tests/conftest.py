@@ -25,8 +25,9 @@ _counter = itertools.count()
 
 
 def _build(url: str, demo: bool) -> None:
-    import audit
     from flask_migrate import upgrade
+
+    import audit
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():

@@ -85,12 +85,21 @@ def test_case_list_shows_names_never_raw_ids(admin_client):
 
 
 def test_case_details_tell_the_whole_story(admin_client):
-    case = db.session.scalar(
-        select(Case).join(Evaluation).join(FollowUp).order_by(Case.id).limit(1)
-    )
+    case = db.session.scalar(select(Case).join(Evaluation).join(FollowUp).order_by(Case.id).limit(1))
     body = admin_client.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
-    for text in ["受理信息", "申请人", "申请材料", "法定收费", "办理过程", "服务评价", "差评回访",
-                 case.number, case.applicant.name, case.items[0].name, case.center.name]:
+    for text in [
+        "受理信息",
+        "申请人",
+        "申请材料",
+        "法定收费",
+        "办理过程",
+        "服务评价",
+        "差评回访",
+        case.number,
+        case.applicant.name,
+        case.items[0].name,
+        case.center.name,
+    ]:
         assert text in body, text
     assert case.logs and case.logs[0].content in body
     assert case.materials and case.materials[0].name in body

@@ -21,8 +21,15 @@ def world(app):
     db.session.commit()
     client = app.test_client()
     login_as(client, "qu_admin")
-    return {"client": client, "district": district, "town": town, "village": village,
-            "district_item": district_item, "village_item": village_item, "applicant": applicant}
+    return {
+        "client": client,
+        "district": district,
+        "town": town,
+        "village": village,
+        "district_item": district_item,
+        "village_item": village_item,
+        "applicant": applicant,
+    }
 
 
 def _field_error(body: str, message: str) -> bool:
@@ -36,10 +43,18 @@ def _count(model) -> int:
 
 def test_bad_id_check_digit_is_reported_next_to_the_field(world):
     before = _count(Applicant)
-    response = world["client"].post("/admin/applicant/new/", data={
-        "kind": "person", "center": world["village"].id, "name": "郑某某", "gender": "male",
-        "id_type": "resident_id", "id_number": "440514198001011233", "phone": "13800138000",
-    })
+    response = world["client"].post(
+        "/admin/applicant/new/",
+        data={
+            "kind": "person",
+            "center": world["village"].id,
+            "name": "郑某某",
+            "gender": "male",
+            "id_type": "resident_id",
+            "id_number": "440514198001011233",
+            "phone": "13800138000",
+        },
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert _field_error(body, "身份证号码校验位不正确")
@@ -49,27 +64,58 @@ def test_bad_id_check_digit_is_reported_next_to_the_field(world):
 
 def test_bad_credit_code_is_reported(world):
     before = _count(Applicant)
-    body = world["client"].post("/admin/applicant/new/", data={
-        "kind": "organization", "center": world["village"].id, "name": "潮南区某针织厂",
-        "credit_code": "91440514MA4W00011B", "phone": "0754-87654321", "contact_name": "许经办",
-    }).get_data(as_text=True)
+    body = (
+        world["client"]
+        .post(
+            "/admin/applicant/new/",
+            data={
+                "kind": "organization",
+                "center": world["village"].id,
+                "name": "潮南区某针织厂",
+                "credit_code": "91440514MA4W00011B",
+                "phone": "0754-87654321",
+                "contact_name": "许经办",
+            },
+        )
+        .get_data(as_text=True)
+    )
     assert _field_error(body, "统一社会信用代码校验位不正确")
     assert _count(Applicant) == before
 
 
 def test_bad_phone_is_reported(world):
-    body = world["client"].post("/admin/applicant/new/", data={
-        "kind": "person", "center": world["village"].id, "name": "郑某某", "gender": "male",
-        "id_type": "resident_id", "id_number": "440514198001011232", "phone": "12345678901",
-    }).get_data(as_text=True)
+    body = (
+        world["client"]
+        .post(
+            "/admin/applicant/new/",
+            data={
+                "kind": "person",
+                "center": world["village"].id,
+                "name": "郑某某",
+                "gender": "male",
+                "id_type": "resident_id",
+                "id_number": "440514198001011232",
+                "phone": "12345678901",
+            },
+        )
+        .get_data(as_text=True)
+    )
     assert _field_error(body, "请输入11位手机号码")
 
 
 def test_good_applicant_is_saved_with_normalised_values(world):
-    response = world["client"].post("/admin/applicant/new/", data={
-        "kind": "person", "center": world["village"].id, "name": "郑好人", "gender": "female",
-        "id_type": "resident_id", "id_number": "11010519491231002x", "phone": "+86 138 0013 8000",
-    })
+    response = world["client"].post(
+        "/admin/applicant/new/",
+        data={
+            "kind": "person",
+            "center": world["village"].id,
+            "name": "郑好人",
+            "gender": "female",
+            "id_type": "resident_id",
+            "id_number": "11010519491231002x",
+            "phone": "+86 138 0013 8000",
+        },
+    )
     assert response.status_code == 302
     saved = db.session.scalar(select(Applicant).where(Applicant.name == "郑好人"))
     assert saved.id_number == "11010519491231002X"
@@ -78,19 +124,35 @@ def test_good_applicant_is_saved_with_normalised_values(world):
 
 def test_item_not_stationed_at_the_center_is_reported(world):
     before = _count(Case)
-    body = world["client"].post("/admin/case/new/", data={
-        "center": world["village"].id, "mode": "on_site", "items": [world["district_item"].id],
-        "applicant": world["applicant"].id, "received_date": "2026-11-20",
-    }).get_data(as_text=True)
+    body = (
+        world["client"]
+        .post(
+            "/admin/case/new/",
+            data={
+                "center": world["village"].id,
+                "mode": "on_site",
+                "items": [world["district_item"].id],
+                "applicant": world["applicant"].id,
+                "received_date": "2026-11-20",
+            },
+        )
+        .get_data(as_text=True)
+    )
     assert _field_error(body, "以下事项未进驻文光社区便民服务站，本机构不能受理：企业设立登记")
     assert _count(Case) == before
 
 
 def test_a_valid_case_is_saved_with_number_and_deadline(world):
-    response = world["client"].post("/admin/case/new/", data={
-        "center": world["village"].id, "mode": "on_site", "items": [world["village_item"].id],
-        "applicant": world["applicant"].id, "received_date": "2026-11-20",
-    })
+    response = world["client"].post(
+        "/admin/case/new/",
+        data={
+            "center": world["village"].id,
+            "mode": "on_site",
+            "items": [world["village_item"].id],
+            "applicant": world["applicant"].id,
+            "received_date": "2026-11-20",
+        },
+    )
     assert response.status_code == 302
     case = db.session.scalar(select(Case))
     assert case.number == "CN-C-20261120-0001"
@@ -99,19 +161,39 @@ def test_a_valid_case_is_saved_with_number_and_deadline(world):
 
 def test_fee_without_legal_basis_is_reported(world):
     before = _count(ServiceItem)
-    body = world["client"].post("/admin/service_item/new/", data={
-        "code": "Q-9", "name": "某收费事项", "department": world["district_item"].department_id,
-        "time_limit_days": "5", "fee_amount": "20", "fee_basis": "",
-    }).get_data(as_text=True)
+    body = (
+        world["client"]
+        .post(
+            "/admin/service_item/new/",
+            data={
+                "code": "Q-9",
+                "name": "某收费事项",
+                "department": world["district_item"].department_id,
+                "time_limit_days": "5",
+                "fee_amount": "20",
+                "fee_basis": "",
+            },
+        )
+        .get_data(as_text=True)
+    )
     assert _field_error(body, "请填写收费依据")
     assert _count(ServiceItem) == before
 
 
 def test_a_village_under_a_village_is_reported(world):
     before = _count(Center)
-    body = world["client"].post("/admin/center/new/", data={
-        "tier": "village", "parent": world["village"].id, "name": "某村便民服务站",
-    }).get_data(as_text=True)
+    body = (
+        world["client"]
+        .post(
+            "/admin/center/new/",
+            data={
+                "tier": "village",
+                "parent": world["village"].id,
+                "name": "某村便民服务站",
+            },
+        )
+        .get_data(as_text=True)
+    )
     assert _field_error(body, "不能设在村(社区)之下")
     assert _count(Center) == before
 
@@ -120,6 +202,11 @@ def test_every_write_through_the_console_is_audited(world):
     from models import AuditLog
 
     world["client"].post("/admin/department/new/", data={"name": "区退役军人事务局"})
-    row = db.session.scalar(select(AuditLog).where(
-        AuditLog.object_type == "department", AuditLog.event == "create", AuditLog.changes.contains("区退役军人事务局")))
+    row = db.session.scalar(
+        select(AuditLog).where(
+            AuditLog.object_type == "department",
+            AuditLog.event == "create",
+            AuditLog.changes.contains("区退役军人事务局"),
+        )
+    )
     assert row is not None and row.username == "qu_admin" and "区退役军人事务局" in row.changes

@@ -62,8 +62,7 @@ def test_a_case_for_an_item_not_stationed_at_the_center_is_refused(tree):
     district, town, village = tree
     district_only = make_item([district], code="Q-1", name="企业设立登记")
     applicant = make_applicant(village)
-    case = Case(center=village, mode=Mode.ON_SITE.value, applicant=applicant,
-                received_date=applicant_date())
+    case = Case(center=village, mode=Mode.ON_SITE.value, applicant=applicant, received_date=applicant_date())
     case.items = [district_only]
     errors = _flush_error(case)
     assert "未进驻东山社区便民服务站" in errors["items"]
@@ -105,8 +104,9 @@ def test_a_fee_without_statutory_basis_is_refused(tree):
 
 def test_a_fee_above_the_statutory_amount_is_refused(tree):
     district, _, _ = tree
-    item = make_item([district], code="Q-2", name="不动产登记", fee_amount=Decimal("80"),
-                     fee_basis="不动产登记收费标准")
+    item = make_item(
+        [district], code="Q-2", name="不动产登记", fee_amount=Decimal("80"), fee_basis="不动产登记收费标准"
+    )
     case = make_case(district, [item], make_applicant(district))
     db.session.commit()
     case.fees.append(CaseFee(item=item, amount=Decimal("100"), legal_basis="不动产登记收费标准"))
@@ -138,8 +138,16 @@ def test_a_person_with_a_bad_id_check_digit_is_refused(tree):
 def test_an_organization_with_a_bad_credit_code_is_refused(tree):
     _, _, village = tree
     with pytest.raises(RuleError) as info:
-        make_applicant(village, kind="organization", name="某公司", id_type=None, id_number=None, gender=None,
-                       credit_code="91440514MA4W00011B", contact_name="李经办")
+        make_applicant(
+            village,
+            kind="organization",
+            name="某公司",
+            id_type=None,
+            id_number=None,
+            gender=None,
+            credit_code="91440514MA4W00011B",
+            contact_name="李经办",
+        )
     assert "校验位不正确" in info.value.errors["credit_code"]
     db.session.rollback()
 
@@ -166,4 +174,7 @@ def test_case_numbers_count_up_per_tier_and_day(tree):
     third = make_case(town, [item], applicant)
     db.session.commit()
     assert [first.number, second.number, third.number] == [
-        "CN-C-20260928-0001", "CN-C-20260928-0002", "CN-Z-20260928-0001"]
+        "CN-C-20260928-0001",
+        "CN-C-20260928-0002",
+        "CN-Z-20260928-0001",
+    ]
