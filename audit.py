@@ -92,6 +92,14 @@ def _changes(obj: object, created: bool) -> dict[str, object]:
     return changes
 
 
+def _object_id(obj: object | None) -> str:
+    # In after_flush a new object's identity key is not set yet, but its primary key is.
+    if obj is None:
+        return ""
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return "" if key[0] is None else str(key[0])
+
+
 def _row(
     event_name: str, obj: object | None, changes: dict | None, summary: str = "", actor: User | None = None
 ) -> dict:
@@ -99,7 +107,7 @@ def _row(
         "at": utcnow(),
         "event": event_name,
         "object_type": obj.__tablename__ if obj is not None else "",
-        "object_id": str(inspect(obj).identity[0]) if obj is not None and inspect(obj).identity else "",
+        "object_id": _object_id(obj),
         "summary": (summary or (str(obj) if obj is not None else ""))[:200],
         "changes": json.dumps(changes, ensure_ascii=False, sort_keys=True) if changes else "",
     }

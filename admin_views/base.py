@@ -103,6 +103,13 @@ class ConsoleModelView(ModelView):
         remote = attr.property.mapper.class_
         return ScopedAjaxLoader(name, db, remote, **options)
 
+    def get_filter_arg(self, index: int, flt) -> str:
+        """Readable ASCII filter names in URLs; Flask-Admin's own strip Chinese names to nothing and collide."""
+        key = getattr(getattr(flt, "column", None), "key", None)
+        if not isinstance(key, str):
+            return str(index)
+        return f"{key}_{type(flt).__name__.lower()}"
+
     def _get_filter_groups(self):
         groups = super()._get_filter_groups()
         if not groups:

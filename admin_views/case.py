@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from sqlalchemy import select
@@ -120,12 +121,16 @@ def _scoped_agents():
 
 
 class LogInline(InlineFormAdmin):
-    form_columns = ["id", "at", "agent", "department", "content"]
+    # The time of an entry is when it is written; the clerk records who, which department, what.
+    form_columns = ["id", "agent", "department", "content"]
     form_label = "办理过程记录"
-    column_labels = {"at": "时间(UTC存储)", "agent": "代办员", "department": "联系部门", "content": "内容"}
+    column_labels = {"agent": "代办员", "department": "联系部门", "content": "内容"}
     form_args = {
-        "agent": {"query_factory": _scoped_agents},
-        "department": {"query_factory": lambda: db.session.scalars(select(Department).order_by(Department.id)).all()},
+        "agent": {"query_factory": _scoped_agents, "blank_text": "（不指定）"},
+        "department": {
+            "query_factory": lambda: db.session.scalars(select(Department).order_by(Department.id)).all(),
+            "blank_text": "（不涉及部门）",
+        },
     }
 
 
@@ -141,6 +146,7 @@ def _town(view, context, model, name):
 class CaseView(ConsoleModelView):
     write_roles = STAFF_ROLES
     delete_roles = frozenset()  # cases are never deleted; they end as terminated or archived
+    column_auto_select_related = False  # get_query below chooses the eager loads itself
     details_template = "case/details.html"
     column_list = [
         "number",
@@ -204,10 +210,35 @@ class CaseView(ConsoleModelView):
     ]
     form_ajax_refs = {"applicant": {"fields": ["name"], "page_size": 20, "placeholder": "输入申请人姓名或单位名称"}}
     inline_models = [MaterialInline(CaseMaterial), FeeInline(CaseFee), LogInline(CaseLog)]
+    form_rules = [
+        rules.FieldSet(
+            (
+                "center",
+                "mode",
+                "items",
+                "applicant",
+                "agent",
+                "delegation_scope",
+                "received_date",
+                "promised_date",
+                "summary",
+            ),
+            "受理信息",
+        ),
+        rules.FieldSet(("remote_channel", "tracking_in", "tracking_out"), "远程帮办(电话、视频指导，材料与结果邮寄)"),
+        rules.FieldSet(("visit_address", "visit_at"), "上门帮办"),
+        rules.FieldSet(("result_delivery", "delivery_address"), "结果领取"),
+        rules.FieldSet(("materials",), "申请材料"),
+        rules.FieldSet(("fees",), "法定收费(帮办代办服务免费，仅登记法律法规规定由申请人缴纳的费用)"),
+        rules.FieldSet(("logs",), "办理过程记录"),
+    ]
     form_args = {
         "center": {"query_factory": scoped_centers, "description": "只能受理进驻本机构的事项"},
-        "agent": {"query_factory": _scoped_agents},
-        "items": {"query_factory": lambda: db.session.scalars(select(ServiceItem).order_by(ServiceItem.code)).all()},
+        "agent": {"query_factory": _scoped_agents, "blank_text": "（暂未指派）"},
+        "items": {
+            "query_factory": lambda: db.session.scalars(select(ServiceItem).order_by(ServiceItem.code)).all(),
+            "description": "可多选；所选事项须已进驻受理机构",
+        },
         "promised_date": {"description": "留空则按事项法定时限(工作日)自动计算"},
         "received_date": {"default": today_beijing},
     }
@@ -226,4 +257,8 @@ class CaseView(ConsoleModelView):
 
     def on_model_change(self, form, model, is_created):
         force_center(model)
+        author = current_user.full_name or current_user.username
+        for entry in model.logs:
+            if not entry.author:
+                entry.author = author
         super().on_model_change(form, model, is_created)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from sqlalchemy import select
@@ -36,9 +37,10 @@ def force_center(model, field_name: str = "center") -> None:
 
 class ApplicantView(ConsoleModelView):
     write_roles = STAFF_ROLES
-    column_list = ["name", "kind", "id_number", "credit_code", "phone", "center"]
+    column_list = ["name", "kind", "identifier", "phone", "center"]
     column_labels = {
         "kind": "申请人类型",
+        "identifier": "证件号码/统一社会信用代码",
         "center": "登记机构",
         "name": "姓名/单位名称",
         "gender": "性别",
@@ -60,6 +62,7 @@ class ApplicantView(ConsoleModelView):
     column_choices = {"kind": choices(ApplicantKind), "gender": choices(Gender), "id_type": choices(IdType)}
     form_choices = column_choices
     column_formatters = {
+        "identifier": lambda v, c, m, n: m.credit_code if m.credit_code else mask_id_number(m.id_number),
         "id_number": _masked_id,
         "contact_id_number": _masked_id,
         "phone": _masked_phone,
@@ -91,6 +94,24 @@ class ApplicantView(ConsoleModelView):
         "contact_id_number",
         "contact_phone",
         "contact_title",
+    ]
+    form_rules = [
+        rules.FieldSet(("kind", "center", "name", "phone", "address"), "基本信息"),
+        rules.FieldSet(
+            ("gender", "id_type", "id_number", "is_elderly", "is_disabled", "is_pregnant", "has_limited_mobility"),
+            "自然人(个人)",
+        ),
+        rules.FieldSet(
+            (
+                "credit_code",
+                "legal_representative",
+                "contact_name",
+                "contact_id_number",
+                "contact_phone",
+                "contact_title",
+            ),
+            "法人或其他组织(单位)",
+        ),
     ]
     column_details_list = form_columns
     column_formatters_detail = column_formatters

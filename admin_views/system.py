@@ -71,6 +71,24 @@ def raise_validation() -> None:
     raise ValidationError("保存失败，请修正标出的错误。")
 
 
+OBJECT_TYPES = [
+    ("case", "案件"),
+    ("case_log", "办理过程记录"),
+    ("case_material", "申请材料"),
+    ("case_fee", "法定收费"),
+    ("applicant", "申请人"),
+    ("agent", "代办员"),
+    ("agent_training", "培训记录"),
+    ("evaluation", "评价"),
+    ("followup", "差评回访"),
+    ("center", "服务机构"),
+    ("service_item", "服务事项"),
+    ("service_item_material", "事项材料"),
+    ("department", "审批部门"),
+    ("user", "用户"),
+]
+
+
 class AuditLogView(ConsoleModelView):
     read_roles = frozenset({Role.DISTRICT_ADMIN, Role.AUDITOR})
     write_roles = frozenset()
@@ -100,7 +118,7 @@ class AuditLogView(ConsoleModelView):
         ("password_change", "修改密码"),
         ("forbidden", "越权访问(403)"),
     ]
-    column_choices = {"event": EVENTS, "role": choices(Role) + [("system", "系统")]}
+    column_choices = {"event": EVENTS, "role": choices(Role) + [("system", "系统")], "object_type": OBJECT_TYPES}
     column_formatters = {"at": lambda v, c, m, n: format_beijing(m.at)}
     column_searchable_list = ["username", "summary"]
     column_filters = [

@@ -1,6 +1,6 @@
 """Flush-time guard: no object reaches the database without passing the rules."""
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from lifecycle import rules
@@ -31,10 +31,14 @@ def _before_flush(session: Session, flush_context: object, instances: object) ->
     for obj in list(touched):
         if isinstance(obj, (CaseFee, CaseLog, CaseMaterial)) and obj.case is not None:
             touched.add(obj.case)
+    # Number new cases in the order they were added, so a batch gets its numbers deterministically.
+    new_cases = sorted(
+        (obj for obj in touched if isinstance(obj, Case) and obj in session.new),
+        key=lambda case: inspect(case).insert_order or 0,
+    )
     with session.no_autoflush:
-        for obj in touched:
-            if isinstance(obj, Case) and obj in session.new:
-                prepare_new_case(session, obj)
+        for case in new_cases:
+            prepare_new_case(session, case)
         for obj in touched:
             if obj in session.deleted:
                 continue

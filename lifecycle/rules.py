@@ -119,6 +119,8 @@ def case_errors(case: Case) -> dict[str, str]:
         errors["agent"] = f"代办员{case.agent.name}不属于{center.name}"
     if case.agent is not None and not case.agent.active:
         errors["agent"] = f"代办员{case.agent.name}已停用"
+    if case.mode == Mode.DELEGATED and not case.delegation_scope:
+        errors["delegation_scope"] = "委托代办须选择代办类型(全程代办/部分环节代办)"
     if case.mode == Mode.REMOTE and not case.remote_channel:
         errors["remote_channel"] = "远程帮办须选择远程方式(电话/视频/网上申报指导)"
     if case.mode == Mode.DOOR_TO_DOOR and not (case.visit_address or "").strip():

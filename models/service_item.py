@@ -49,7 +49,7 @@ class ServiceItem(db.Model):
         return self.fee_amount is not None and self.fee_amount > 0
 
     def is_stationed_at(self, center: Center) -> bool:
-        return any(c.id == center.id for c in self.centers)
+        return any(c is center or (c.id is not None and c.id == center.id) for c in self.centers)
 
     def __str__(self) -> str:
         return self.name

@@ -72,7 +72,8 @@ def test_district_admin_filters_cases_by_town_and_opens_one(page):
     # Add the town filter through the UI, pick 陈店镇, apply.
     page.click("text=添加筛选器")
     page.click("a.filter:has-text('所属镇(街道)')")
-    page.select_option("select.filter-val", label="陈店镇便民服务中心")
+    # The value box is a select2 widget over a hidden <select>; set the select itself.
+    page.select_option("select.filter-val", label="陈店镇便民服务中心", force=True)
     page.click("button:has-text('应用')")
     page.wait_for_load_state("networkidle")
     _shot(page, "case_list_filtered_by_town")

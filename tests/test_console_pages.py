@@ -81,7 +81,8 @@ def test_case_list_shows_names_never_raw_ids(admin_client):
     assert case.number in body
     assert case.center.name in body
     assert case.applicant.name in body
-    assert not re.search(r"<td[^>]*>\s*\d+\s*</td>", body.split("<tbody>")[1].split("</tbody>")[0])
+    table = body.split("model-list")[1].split("</table>")[0]
+    assert not re.search(r"<td[^>]*>\s*\d+\s*</td>", table)
 
 
 def test_case_details_tell_the_whole_story(admin_client):
@@ -104,3 +105,20 @@ def test_case_details_tell_the_whole_story(admin_client):
     assert case.logs and case.logs[0].content in body
     assert case.materials and case.materials[0].name in body
     assert case.evaluation.followup.status_label in body
+
+
+def test_filters_have_distinct_readable_url_names(admin_client):
+    from flask import current_app
+
+    view = next(v for v in current_app.extensions["admin"][0]._views if getattr(v, "endpoint", "") == "case")
+    args = [view.get_filter_arg(i, f) for i, f in enumerate(view._filters)]
+    assert len(set(args)) == len(args)
+    assert "status_filterequal" in args and "center_id_townfilter" in args
+
+
+def test_home_status_count_links_to_the_filtered_list(admin_client):
+    home = admin_client.get("/admin/").get_data(as_text=True)
+    assert "?flt0_status_filterequal=suspended" in home
+    body = admin_client.get("/admin/case/?flt0_status_filterequal=suspended").get_data(as_text=True)
+    suspended = db.session.scalar(select(func.count()).select_from(Case).where(Case.status == "suspended"))
+    assert f"列表 ({suspended})" in body

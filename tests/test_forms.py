@@ -210,3 +210,39 @@ def test_every_write_through_the_console_is_audited(world):
         )
     )
     assert row is not None and row.username == "qu_admin" and "区退役军人事务局" in row.changes
+
+
+def test_the_audit_row_of_a_create_names_the_new_record(world):
+    from models import AuditLog, Department
+
+    world["client"].post("/admin/department/new/", data={"name": "区城市管理和综合执法局"})
+    created = db.session.scalar(select(Department).where(Department.name == "区城市管理和综合执法局"))
+    row = db.session.scalar(
+        select(AuditLog).where(
+            AuditLog.object_type == "department", AuditLog.event == "create", AuditLog.object_id == str(created.id)
+        )
+    )
+    assert row is not None and row.summary == "区城市管理和综合执法局"
+
+
+def test_an_edit_is_audited_with_old_and_new_values_and_personal_data_masked(world):
+    from models import AuditLog
+
+    applicant = world["applicant"]
+    response = world["client"].post(
+        f"/admin/applicant/edit/?id={applicant.id}",
+        data={
+            "kind": "person",
+            "center": world["village"].id,
+            "name": applicant.name,
+            "gender": "male",
+            "id_type": "resident_id",
+            "id_number": applicant.id_number,
+            "phone": "13912345678",
+        },
+    )
+    assert response.status_code == 302
+    row = db.session.scalar(select(AuditLog).where(AuditLog.object_type == "applicant", AuditLog.event == "update"))
+    assert row.username == "qu_admin"
+    assert '"phone": ["138****8000", "139****5678"]' in row.changes
+    assert "13912345678" not in row.changes
