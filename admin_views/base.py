@@ -22,6 +22,14 @@ ALL_ROLES = frozenset(Role)
 STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
 
 
+def _int_or_none(value: t.Any) -> int | None:
+    """Primary keys arrive as raw strings from URLs and forms; anything not an integer finds nothing."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class ScopedAjaxLoader(QueryAjaxModelLoader):
     """Autocomplete that offers, and accepts on submit, only rows in the user's scope."""
 
@@ -29,8 +37,11 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return super().get_query().filter(scope_clause(self.model, current_user))
 
     def get_one(self, pk: t.Any) -> t.Any:
+        key = _int_or_none(pk)
+        if key is None:
+            return None
         with db.session.no_autoflush:
-            return self.get_query().filter(inspect(self.model).primary_key[0] == pk).one_or_none()
+            return self.get_query().filter(inspect(self.model).primary_key[0] == key).one_or_none()
 
 
 class DynamicOptionsFilter(BaseSQLAFilter):
@@ -92,9 +103,8 @@ class ConsoleModelView(ModelView):
 
     def get_one(self, id: t.Any) -> t.Any:
         pk = inspect(self.model).primary_key[0]
-        try:
-            key = int(id)
-        except (TypeError, ValueError):
+        key = _int_or_none(id)
+        if key is None:
             return None
         return db.session.query(self.model).filter(pk == key, scope_clause(self.model, current_user)).one_or_none()
 
