@@ -58,6 +58,7 @@ class ConsoleModelView(ModelView):
     form_base_class = ConsoleForm
     page_size = 30
     can_set_page_size = True
+    page_size_options = (20, 30, 50, 100)
     can_view_details = True
     column_display_pk = False
     named_filter_urls = True

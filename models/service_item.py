@@ -34,7 +34,7 @@ class ServiceItem(db.Model):
     time_limit_days: Mapped[int] = mapped_column(default=20)
     fee_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     fee_basis: Mapped[str] = mapped_column(String(200), default="")
-    online_declarable: Mapped[bool] = mapped_column(default=False)
+    online_declarable: Mapped[bool] = mapped_column(default=False, index=True)
     in_person_verification: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
 

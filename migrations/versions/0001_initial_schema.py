@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 09:35:41.018868
+Create Date: 2026-11-26 10:02:37.221911
 
 """
 from alembic import op
@@ -133,6 +133,7 @@ def upgrade():
     with op.batch_alter_table('service_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_service_item_department_id'), ['department_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_item_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_item_online_declarable'), ['online_declarable'], unique=False)
 
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -440,6 +441,7 @@ def downgrade():
 
     op.drop_table('user')
     with op.batch_alter_table('service_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_item_online_declarable'))
         batch_op.drop_index(batch_op.f('ix_service_item_name'))
         batch_op.drop_index(batch_op.f('ix_service_item_department_id'))
 
