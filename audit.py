@@ -6,15 +6,17 @@ import contextlib
 import contextvars
 import datetime as dt
 import decimal
+import hashlib
 import json
 from collections.abc import Iterator
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
-from models import AuditLog, User
+from models import AuditHead, AuditLog, User
+from models.audit_log import GENESIS_HASH
 from models.identifiers import mask_id_number, mask_phone
 from models.time import utcnow
 
@@ -124,14 +126,72 @@ def record(
     summary: str = "",
     changes: dict | None = None,
     actor: User | None = None,
-) -> AuditLog:
-    """Add an audit row for a non-CRUD event (login, export, reveal, 403...) to the session.
+) -> None:
+    """Queue an audit row for a non-CRUD event (login, export, reveal, 403...); it is written at commit.
 
     `actor` names the account concerned when nobody is logged in yet (failed logins, lockouts).
     """
-    entry = AuditLog(**_row(event_name, obj, changes, summary, actor))
-    session.add(entry)
-    return entry
+    _pending(session).append(_row(event_name, obj, changes, summary, actor))
+
+
+def _pending(session: Session) -> list[dict]:
+    return session.info.setdefault("audit_rows", [])
+
+
+def row_hash(prev_hash: str, row: dict) -> str:
+    """SHA-256 over the previous hash and the row's content in a canonical form."""
+    content = {key: row.get(key) for key in _HASHED}
+    at = row["at"]
+    content["at"] = (at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))).isoformat()
+    payload = prev_hash + json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+_HASHED = ("at", "user_id", "username", "role", "event", "object_type", "object_id", "summary", "changes", "ip")
+
+
+def _append_chain(session: Session, rows: list[dict]) -> None:
+    conn = session.connection()
+    head = AuditHead.__table__
+    # Touch the head row first: a row lock on PostgreSQL, the write lock on SQLite. Concurrent
+    # committers queue here, so every row links to the one committed just before it.
+    locked = conn.execute(update(head).where(head.c.id == 1).values(row_count=head.c.row_count))
+    if locked.rowcount == 0:
+        conn.execute(insert(head).values(id=1, row_count=0, last_hash=GENESIS_HASH))
+    prev = conn.execute(select(head.c.last_hash).where(head.c.id == 1)).scalar_one()
+    for row in rows:
+        row["prev_hash"] = prev
+        row["hash"] = prev = row_hash(prev, row)
+    conn.execute(insert(AuditLog.__table__), rows)
+    conn.execute(update(head).where(head.c.id == 1).values(row_count=head.c.row_count + len(rows), last_hash=prev))
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()
+    rows = session.info.pop("audit_rows", None)
+    if rows:
+        _append_chain(session, rows)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("audit_rows", None)
+
+
+def verify_chain(session: Session) -> tuple[int, int | None]:
+    """Walk the log in order; return (rows checked, id of the first broken row or None)."""
+    prev = GENESIS_HASH
+    checked = 0
+    columns = [AuditLog.__table__.c[name] for name in ("id", "prev_hash", "hash", *_HASHED)]
+    result = session.execute(select(*columns).order_by(AuditLog.id)).mappings()
+    for row in result:
+        if row["prev_hash"] != prev or row_hash(prev, dict(row)) != row["hash"]:
+            return checked, row["id"]
+        prev = row["hash"]
+        checked += 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_hash != prev or head.row_count != checked):
+        return checked, -1
+    return checked, None
 
 
 def _after_flush(session: Session, flush_context: object) -> None:
@@ -152,10 +212,11 @@ def _after_flush(session: Session, flush_context: object) -> None:
     for obj in session.deleted:
         if not isinstance(obj, AuditLog):
             rows.append(_row("delete", obj, None))
-    if rows:
-        # Inserted on the flush's own connection so the change and its audit commit together.
-        session.connection().execute(insert(AuditLog.__table__), rows)
+    # Written by _before_commit on the same connection, so the change and its audit commit together.
+    _pending(session).extend(rows)
 
 
 def install(session_factory: type[Session] | Session) -> None:
     event.listen(session_factory, "after_flush", _after_flush)
+    event.listen(session_factory, "before_commit", _before_commit)
+    event.listen(session_factory, "after_rollback", _after_rollback)

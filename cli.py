@@ -16,6 +16,7 @@ from models.enums import Role
 def init_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(audit_group)
 
 
 @click.command("seed")
@@ -61,3 +62,20 @@ def create_user_command(username: str, role: str, center_name: str | None, full_
             db.session.rollback()
             raise click.ClickException(str(exc)) from exc
     click.echo(f"已创建用户 {username}（{user.role_label}）")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Audit log tools."""
+
+
+@audit_group.command("verify")
+def audit_verify_command() -> None:
+    """Recompute the hash chain; exit non-zero at the first row altered or removed behind the app's back."""
+    checked, broken = audit.verify_chain(db.session)
+    if broken is None:
+        click.echo(f"审计日志完整：已校验 {checked} 条记录，哈希链无断裂。")
+        return
+    if broken == -1:
+        raise click.ClickException(f"审计日志末尾被截断或链头不一致：已校验 {checked} 条。")
+    raise click.ClickException(f"审计日志第 {broken} 号记录被篡改或其前一条被删除(此前 {checked} 条完好)。")

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import inspect
 from wtforms.validators import ValidationError
 
+import audit
 from admin_views.forms import ConsoleForm
 from extensions import db
 from lifecycle import rules
@@ -19,6 +20,16 @@ from lifecycle.scope import scope_clause
 from models.enums import Role
 
 ALL_ROLES = frozenset(Role)
+WRITE_ENDPOINTS = {"edit_view", "delete_view", "ajax_update", "action_view"}
+
+
+def forbid() -> t.NoReturn:
+    """Refuse with 403, leaving an audit row of the attempt (MLPS 2.0: 访问控制事件留痕)."""
+    audit.record(db.session, "forbidden", summary=f"{request.method} {request.full_path}"[:200])
+    db.session.commit()
+    abort(403)
+
+
 STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
 
 
@@ -80,7 +91,27 @@ class ConsoleModelView(ModelView):
     def inaccessible_callback(self, name: str, **kwargs: t.Any):
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
+        forbid()
+
+    def _handle_view(self, name: str, **kwargs: t.Any):
+        # Flask-Admin only redirects when a can_* flag is off; a role that may not use a page gets 403.
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        allowed = {
+            "create_view": self.can_create,
+            "edit_view": self.can_edit,
+            "delete_view": self.can_delete,
+            "ajax_update": self.can_edit,
+            "details_view": self.can_view_details,
+            "export": self.can_export,
+        }.get(name, True)
+        if not allowed:
+            forbid()
+        return None
+
+    def _is_write_request(self) -> bool:
+        return (request.endpoint or "").rsplit(".", 1)[-1] in WRITE_ENDPOINTS
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]
@@ -107,7 +138,8 @@ class ConsoleModelView(ModelView):
         key = _int_or_none(id)
         if key is None:
             return None
-        return db.session.query(self.model).filter(pk == key, scope_clause(self.model, current_user)).one_or_none()
+        in_scope = scope_clause(self.model, current_user, write=self._is_write_request())
+        return db.session.query(self.model).filter(pk == key, in_scope).one_or_none()
 
     def _create_ajax_loader(self, name: str, options: dict[str, t.Any]) -> QueryAjaxModelLoader:
         attr = getattr(self.model, name)

@@ -23,12 +23,18 @@ def visible_center_ids(user: User) -> list[int] | None:
     return [user.center.id]
 
 
-def scope_clause(model: type, user: User) -> ColumnElement[bool]:
-    """A WHERE clause limiting `model` rows to what `user` may see."""
+def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[bool]:
+    """A WHERE clause limiting `model` rows to what `user` may see, or with `write` may change.
+
+    A case handed up the tiers stays readable by the center that first received it (首问负责)
+    but only the center now holding it may change it.
+    """
     ids = visible_center_ids(user)
     if ids is None:
         return true()
     if model is Case:
+        if write:
+            return Case.center_id.in_(ids)
         return or_(Case.center_id.in_(ids), Case.origin_center_id.in_(ids))
     if model is Center:
         return Center.id.in_(ids)

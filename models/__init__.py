@@ -2,7 +2,7 @@
 
 from models.agent import Agent, AgentTraining
 from models.applicant import Applicant
-from models.audit_log import AuditLog
+from models.audit_log import AuditHead, AuditLog
 from models.case import Case, CaseFee, CaseLog, CaseMaterial
 from models.center import Center
 from models.department import Department
@@ -14,6 +14,7 @@ __all__ = [
     "Agent",
     "AgentTraining",
     "Applicant",
+    "AuditHead",
     "AuditLog",
     "Case",
     "CaseFee",

@@ -1,4 +1,4 @@
-"""The append-only audit log: who did what to which record, when."""
+"""The append-only audit log, hash-chained so a row altered behind the app's back is found."""
 
 import datetime as dt
 
@@ -7,6 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 from models.time import utcnow
+
+GENESIS_HASH = "0" * 64
 
 
 class AuditLog(db.Model):
@@ -24,6 +26,18 @@ class AuditLog(db.Model):
     summary: Mapped[str] = mapped_column(String(200), default="")
     changes: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str] = mapped_column(String(45), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH, server_default=GENESIS_HASH)
+    hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     def __str__(self) -> str:
         return f"{self.event} {self.object_type}#{self.object_id}"
+
+
+class AuditHead(db.Model):
+    """One row holding the chain's tip; updating it first serialises concurrent appends."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    row_count: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
