@@ -11,6 +11,7 @@ import audit
 from config import INSTANCE_DIR, Config
 from extensions import babel, csrf, db, migrate
 from lifecycle import enforcement
+from security import init_security
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
@@ -40,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     INSTANCE_DIR.mkdir(exist_ok=True)
+    init_security(app)
 
     _install_session_hooks()
     db.init_app(app)

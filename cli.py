@@ -17,6 +17,7 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(audit_group)
+    app.cli.add_command(security_check_command)
 
 
 @click.command("seed")
@@ -79,3 +80,18 @@ def audit_verify_command() -> None:
     if broken == -1:
         raise click.ClickException(f"审计日志末尾被截断或链头不一致：已校验 {checked} 条。")
     raise click.ClickException(f"审计日志第 {broken} 号记录被篡改或其前一条被删除(此前 {checked} 条完好)。")
+
+
+@click.command("security-check")
+def security_check_command() -> None:
+    """Report every setting unsafe for production; exit non-zero if there is one."""
+    from flask import current_app
+
+    from security import unsafe_settings
+
+    problems = unsafe_settings(current_app.config)
+    for problem in problems:
+        click.echo(f"不安全：{problem}")
+    if problems:
+        raise click.ClickException(f"共 {len(problems)} 项不安全设置")
+    click.echo("安全检查通过。")

@@ -14,6 +14,7 @@ from admin_views.supervision import EvaluationView, FollowUpView
 from admin_views.system import AuditLogView, UserView
 from extensions import db
 from models import Agent, Applicant, AuditLog, Case, Center, Department, Evaluation, FollowUp, ServiceItem, User
+from security import csp_nonce
 
 
 class HomeView(AdminIndexView):
@@ -38,6 +39,7 @@ def init_admin(app: Flask) -> Admin:
         name="潮南区帮办代办管理平台",
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/console_base.html"),
         index_view=HomeView(name="首页", url="/admin"),
+        csp_nonce_generator=csp_nonce,
     )
     s = db
     admin.add_view(CaseView(Case, s, name="案件台账", endpoint="case", category="案件"))

@@ -16,6 +16,7 @@ import audit
 from extensions import db
 from models import User
 from models.time import utcnow
+from security import start_session_clock
 
 bp = Blueprint("auth", __name__)
 
@@ -54,8 +55,9 @@ def login():
         elif user is not None and user.active and user.check_password(form.password.data):
             user.failed_logins = 0
             user.locked_until = None
-            session.clear()
+            session.clear()  # a fresh session at login (no fixation)
             login_user(user)
+            start_session_clock()
             audit.record(db.session, "login", user, summary=f"登录：{user.username}", actor=user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))

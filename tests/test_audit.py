@@ -2,6 +2,7 @@
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 import audit
 from extensions import db
@@ -44,7 +45,7 @@ def test_a_truncated_tail_is_found(demo_app):
 def test_a_failed_write_leaves_no_audit_row(demo_app):
     before = db.session.scalar(select(func.count()).select_from(AuditLog))
     db.session.add(Department(name="区市场监督管理局"))  # duplicate name: the unique index refuses it
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(AuditLog)) == before
