@@ -75,6 +75,10 @@ class ConsoleModelView(ModelView):
     named_filter_urls = True
     # Row counts on a million-row register stay exact; the pager needs them.
     simple_list_pager = False
+    # Flask-Admin's GET export is off everywhere: exports are POST, masked and audited (pii.py).
+    can_export = False
+    can_export_post = False
+    supports_id_search = False
 
     read_roles: frozenset[Role] = ALL_ROLES
     write_roles: frozenset[Role] = frozenset({Role.DISTRICT_ADMIN})

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, FilterInList
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+import audit
 from admin_views.base import STAFF_ROLES, ConsoleModelView, DynamicOptionsFilter
 from admin_views.people import force_center, scoped_centers
+from admin_views.pii import ExportMixin, IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
 from extensions import db
 from lifecycle.scope import scope_clause
@@ -143,11 +147,37 @@ def _town(view, context, model, name):
     return town.name if town else "区级"
 
 
-class CaseView(ConsoleModelView):
+def _export_columns() -> list:
+    from models.identifiers import mask_id_number, mask_phone
+
+    return [
+        ("案件编号", lambda c: c.number),
+        ("受理机构", lambda c: c.center.name),
+        ("所属镇(街道)", lambda c: c.center.town.name if c.center.town else "区级"),
+        ("服务方式", lambda c: c.mode_label),
+        ("状态", lambda c: c.status_label),
+        ("申请事项", lambda c: "、".join(i.name for i in c.items)),
+        ("办理部门", lambda c: "、".join(d.name for d in c.departments)),
+        ("申请人", lambda c: c.applicant.name),
+        ("证件号码", lambda c: c.applicant.credit_code or mask_id_number(c.applicant.id_number)),
+        ("联系电话", lambda c: mask_phone(c.applicant.phone)),
+        ("代办员", lambda c: c.agent.name if c.agent else ""),
+        ("受理日期", lambda c: c.received_date.isoformat()),
+        ("承诺办结日期", lambda c: c.promised_date.isoformat() if c.promised_date else ""),
+        ("办结/终止日期", lambda c: c.closed_date.isoformat() if c.closed_date else ""),
+        ("评价", lambda c: c.evaluation.overall_label if c.evaluation else ""),
+        ("回访", lambda c: c.evaluation.followup.status_label if c.evaluation and c.evaluation.followup else ""),
+    ]
+
+
+class CaseView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
     write_roles = STAFF_ROLES
     delete_roles = frozenset()  # cases are never deleted; they end as terminated or archived
     column_auto_select_related = False  # get_query below chooses the eager loads itself
     details_template = "case/details.html"
+    list_template = "admin/console_list.html"
+    export_title = "帮办代办案件台账"
+    export_columns = _export_columns()
     column_list = [
         "number",
         "center",
@@ -188,6 +218,7 @@ class CaseView(ConsoleModelView):
         ItemFilter(),
         DateBetweenFilter(Case.received_date, "受理日期"),
         DateBetweenFilter(Case.promised_date, "承诺办结日期"),
+        FilterInList(Case.applicant_id, "申请人编号"),
     ]
     column_default_sort = [("received_date", True), ("id", True)]
     form_columns = [
@@ -242,6 +273,33 @@ class CaseView(ConsoleModelView):
         "promised_date": {"description": "留空则按事项法定时限(工作日)自动计算"},
         "received_date": {"default": today_beijing},
     }
+
+    def applicant_filter_url(self, applicant_ids):
+        return url_for(".index_view", flt0_applicant_id_filterinlist=",".join(map(str, applicant_ids)))
+
+    @expose("/reveal/", methods=["POST"])
+    def reveal_view(self):
+        """Show the full ID and phone numbers once, for a stated reason, and audit it (PIPL 最小必要)."""
+        case = self.get_one(request.args.get("id"))
+        if case is None:
+            flash("记录不存在。", "error")
+            return redirect(url_for(".index_view"))
+        reason = (request.form.get("reason") or "").strip()
+        if len(reason) < 2:
+            flash("请填写查看完整信息的理由。", "error")
+            return redirect(url_for(".details_view", id=case.id))
+        audit.record(
+            db.session, "reveal", case, summary=f"查看{case.applicant.name}的完整证件号码和电话：{reason}"[:200]
+        )
+        db.session.commit()
+        return self.render(
+            self.details_template,
+            model=case,
+            details_columns=self._details_columns,
+            get_value=self.get_detail_value,
+            return_url=url_for(".index_view"),
+            revealed=True,
+        )
 
     def get_query(self):
         return (

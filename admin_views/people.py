@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask import url_for
+from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from sqlalchemy import select
 
 from admin_views.base import STAFF_ROLES, ConsoleModelView
+from admin_views.pii import ExportMixin, IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
 from extensions import db
 from lifecycle.scope import scope_clause
@@ -35,8 +37,25 @@ def force_center(model, field_name: str = "center") -> None:
         setattr(model, field_name, current_user.center)
 
 
-class ApplicantView(ConsoleModelView):
+def _applicant_export_columns() -> list:
+    return [
+        ("姓名/单位名称", lambda a: a.name),
+        ("申请人类型", lambda a: "自然人" if a.is_person else "法人或其他组织"),
+        ("证件号码/统一社会信用代码", lambda a: a.credit_code or mask_id_number(a.id_number)),
+        ("联系电话", lambda a: mask_phone(a.phone)),
+        ("地址", lambda a: a.address),
+        ("特殊群体", lambda a: "、".join(a.special_groups)),
+        ("经办人", lambda a: a.contact_name or ""),
+        ("经办人电话", lambda a: mask_phone(a.contact_phone)),
+        ("登记机构", lambda a: a.center.name),
+    ]
+
+
+class ApplicantView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
     write_roles = STAFF_ROLES
+    list_template = "admin/console_list.html"
+    export_title = "申请人名册"
+    export_columns = _applicant_export_columns()
     column_list = ["name", "kind", "identifier", "phone", "center"]
     column_labels = {
         "kind": "申请人类型",
@@ -73,6 +92,7 @@ class ApplicantView(ConsoleModelView):
         FilterEqual(Applicant.kind, "申请人类型", options=choices(ApplicantKind)),
         CenterFilter(Applicant.center_id, "登记机构"),
         TownFilter(Applicant.center_id),
+        FilterInList(Applicant.id, "申请人编号"),
     ]
     column_default_sort = [("id", True)]
     form_columns = [
@@ -120,6 +140,9 @@ class ApplicantView(ConsoleModelView):
         "id_number": {"description": "居民身份证18位，末位X可小写；按GB 11643校验"},
         "credit_code": {"description": "单位申请人填写，18位，按GB 32100校验"},
     }
+
+    def applicant_filter_url(self, applicant_ids):
+        return url_for(".index_view", flt0_id_filterinlist=",".join(map(str, applicant_ids)))
 
     def on_model_change(self, form, model, is_created):
         force_center(model)
