@@ -7,6 +7,7 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
+from admin_views.account import AccountView
 from admin_views.case import CaseView
 from admin_views.people import AgentView, ApplicantView
 from admin_views.reference import CenterView, DepartmentView, ServiceItemView
@@ -52,4 +53,5 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(DepartmentView(Department, s, name="审批部门", endpoint="department", category="基础数据"))
     admin.add_view(UserView(User, s, name="用户管理", endpoint="user", category="系统"))
     admin.add_view(AuditLogView(AuditLog, s, name="审计日志", endpoint="audit_log", category="系统"))
+    admin.add_view(AccountView(name="修改密码", endpoint="account", url="/admin/account", category="账户"))
     return admin

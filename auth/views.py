@@ -93,3 +93,9 @@ def logout():
     session.clear()
     flash("您已安全退出。", "info")
     return redirect(url_for("auth.login"))
+
+
+class PasswordChangeForm(FlaskForm):
+    old_password = PasswordField("原密码", validators=[DataRequired("请输入原密码"), Length(max=128)])
+    new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(max=128)])
+    confirm = PasswordField("再次输入新密码", validators=[DataRequired("请再次输入新密码"), Length(max=128)])

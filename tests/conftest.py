@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -113,11 +114,28 @@ def backend(request, tmp_path_factory):
         databases.close()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as in production.
+
+    The fixture keeps an app context pushed so tests can query; Flask would otherwise reuse it
+    for every request, sharing `g` (the logged-in user, the CSP nonce) and one session between
+    requests and clients. After the request the test's own session is expired so it reads
+    what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 def _make_app(backend, kind: str, tmp_path: Path, config: dict | None = None):
     url, drop = backend.fresh(kind, tmp_path)
     settings = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False}
     settings.update(config or {})
     app = create_app(settings)
+    app.test_client_class = IsolatedClient
     ctx = app.app_context()
     ctx.push()
     try:

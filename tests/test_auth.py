@@ -95,3 +95,38 @@ def test_create_user_checks_the_role_needs_a_center(app, accounts):
         args=["create-user", "wang_wu", "--role", "town_admin"], input="Strong#Pass2026\nStrong#Pass2026\n"
     )
     assert result.exit_code != 0 and "须指定所属镇(街道)" in result.output
+
+
+def test_changing_the_password_asks_for_the_old_one_and_applies_the_policy(accounts):
+    login_as(accounts, "qu_admin")
+    page = accounts.get("/admin/account/").get_data(as_text=True)
+    assert "修改密码" in page and "原密码" in page
+    wrong_old = accounts.post(
+        "/admin/account/",
+        data={"old_password": "nope", "new_password": "Better#Pass2026", "confirm": "Better#Pass2026"},
+    )
+    assert "原密码不正确" in wrong_old.get_data(as_text=True)
+    weak = accounts.post(
+        "/admin/account/",
+        data={"old_password": DEMO_PASSWORD, "new_password": "qu_admin#Pass1", "confirm": "qu_admin#Pass1"},
+    )
+    assert "密码不能包含用户名" in weak.get_data(as_text=True)
+    user = db.session.scalar(select(User).where(User.username == "qu_admin"))
+    assert user.check_password(DEMO_PASSWORD)
+
+
+def test_a_password_change_ends_other_sessions_and_is_audited(accounts, app):
+    other = app.test_client()
+    login_as(other, "qu_admin")
+    login_as(accounts, "qu_admin")
+    response = accounts.post(
+        "/admin/account/",
+        data={"old_password": DEMO_PASSWORD, "new_password": "Better#Pass2026", "confirm": "Better#Pass2026"},
+    )
+    assert response.status_code == 302
+    renewed = accounts.get("/admin/case/")
+    assert renewed.status_code == 200, renewed.headers.get("Location")  # this session was renewed
+    assert other.get("/admin/case/").status_code == 302  # the other one ended
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.username == "qu_admin")).check_password("Better#Pass2026")
+    assert db.session.scalar(select(AuditLog).where(AuditLog.event == "password_change"))

@@ -74,7 +74,9 @@ def test_a_full_id_number_finds_its_cases_without_entering_the_url(admin, person
     location = response.headers["Location"]
     assert number not in location and number.lower() not in location
     body = admin.get(location).get_data(as_text=True)
-    expected = db.session.scalar(select(func.count()).select_from(Case).where(Case.applicant_id == person_case.applicant_id))
+    expected = db.session.scalar(
+        select(func.count()).select_from(Case).where(Case.applicant_id == person_case.applicant_id)
+    )
     assert f"列表 ({expected})" in body and person_case.number in body
     assert db.session.scalar(select(AuditLog).where(AuditLog.event == "search_id"))
 
@@ -110,7 +112,9 @@ def test_xlsx_export_opens_and_holds_the_filtered_rows(admin):
     response = _export(admin, "/admin/applicant/export-masked/?flt0_kind_filterequal=organization", "xlsx")
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    organizations = db.session.scalar(select(func.count()).select_from(Applicant).where(Applicant.kind == "organization"))
+    organizations = db.session.scalar(
+        select(func.count()).select_from(Applicant).where(Applicant.kind == "organization")
+    )
     assert rows[0][0] == "姓名/单位名称" and len(rows) == organizations + 1
 
 
@@ -121,7 +125,7 @@ def test_export_is_post_only(admin):
 
 def test_export_cells_are_neutralised_against_formula_injection(admin, person_case):
     applicant = person_case.applicant
-    applicant.address = "=HYPERLINK(\"http://evil\")"
+    applicant.address = '=HYPERLINK("http://evil")'
     applicant.name = "@SUM(A1)"
     db.session.commit()
     text = _export(admin, f"/admin/applicant/export-masked/?flt0_id_filterinlist={applicant.id}", "csv").data.decode(
