@@ -92,3 +92,35 @@ def test_district_admin_filters_cases_by_town_and_opens_one(page):
     _shot(page, "case_details")
     details = page.content()
     assert expected.number in details and "办理过程" in details and expected.applicant.name in details
+
+
+def _login(page, username: str) -> None:
+    page.goto(page.base_url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "Chaonan#2024")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/")
+
+
+@pytest.mark.browser
+def test_village_operator_sees_only_its_station_and_not_another_towns_case(page):
+    station = db.session.scalar(select(Center).where(Center.name == "东山社区便民服务站"))
+    own = db.session.scalars(select(Case).where(Case.center_id == station.id)).all()
+    foreign = db.session.scalar(
+        select(Case).join(Case.center).where(Center.name == "文光社区便民服务站").order_by(Case.id).limit(1)
+    )
+    _login(page, "xiashan_dongshan")
+    page.goto(page.base_url + "/admin/case/?page_size=100")
+    _shot(page, "village_operator_case_list")
+    body = page.content()
+    assert f"列表 ({len(own)})" in body
+    assert page.locator("table.model-list tbody tr").count() == len(own)
+    towns = page.locator("table.model-list tbody td.col-center").all_inner_texts()
+    assert set(towns) == {"东山社区便民服务站"}
+    assert foreign.number not in body
+
+    page.goto(page.base_url + f"/admin/case/details/?id={foreign.id}")
+    _shot(page, "village_operator_foreign_case")
+    details = page.content()
+    assert "记录不存在" in details
+    assert foreign.number not in details and foreign.applicant.name not in details
