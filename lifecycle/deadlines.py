@@ -30,3 +30,14 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
         if is_workday(current):
             remaining -= 1
     return current
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days after `start` up to and including `end` (0 if end is not after start)."""
+    count = 0
+    current = start
+    while current < end:
+        current += dt.timedelta(days=1)
+        if is_workday(current):
+            count += 1
+    return count

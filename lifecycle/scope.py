@@ -51,3 +51,11 @@ def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[
         return false()
     # Reference data (service items, departments) is district-wide and readable by every login.
     return true()
+
+
+def can_change_case(user: User, case: Case) -> bool:
+    """Only the center now holding a case (or an ancestor's admin) may change it."""
+    if user.role == Role.AUDITOR:
+        return False
+    ids = visible_center_ids(user)
+    return ids is None or case.center_id in ids

@@ -3,10 +3,10 @@
 from models.agent import Agent, AgentTraining
 from models.applicant import Applicant
 from models.audit_log import AuditHead, AuditLog
-from models.case import Case, CaseFee, CaseLog, CaseMaterial
+from models.case import Case, CaseFee, CaseHandoff, CaseLog, CaseMaterial
 from models.center import Center
 from models.department import Department
-from models.evaluation import Evaluation, FollowUp
+from models.evaluation import Evaluation, EvaluationLink, FollowUp
 from models.service_item import ServiceItem, ServiceItemMaterial
 from models.user import User
 
@@ -18,11 +18,13 @@ __all__ = [
     "AuditLog",
     "Case",
     "CaseFee",
+    "CaseHandoff",
     "CaseLog",
     "CaseMaterial",
     "Center",
     "Department",
     "Evaluation",
+    "EvaluationLink",
     "FollowUp",
     "ServiceItem",
     "ServiceItemMaterial",

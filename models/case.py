@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -87,6 +87,16 @@ class Case(db.Model):
     handover_note: Mapped[str | None] = mapped_column(Text)
     termination_reason: Mapped[str | None] = mapped_column(String(32))
     termination_text: Mapped[str | None] = mapped_column(Text)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+
+    # Acceptance of a delegated case (plan 三(三)4): application and undertaking confirmed,
+    # entrustment agreement signed.
+    application_confirmed: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    undertaking_confirmed: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    agreement_signed: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # The clock stops while a case is suspended; resuming extends the promised date.
+    suspended_on: Mapped[dt.date | None]
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -107,6 +117,10 @@ class Case(db.Model):
         back_populates="case", cascade="all, delete-orphan", order_by="CaseFee.id"
     )
     evaluation: Mapped[Evaluation | None] = relationship(back_populates="case")  # noqa: F821
+    handoffs: Mapped[list[CaseHandoff]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseHandoff.at"
+    )
+    evaluation_link: Mapped[EvaluationLink | None] = relationship(back_populates="case")  # noqa: F821
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -152,6 +166,27 @@ class CaseLog(db.Model):
 
     def __str__(self) -> str:
         return self.content[:30]
+
+
+class CaseHandoff(db.Model):
+    """A hand-off up the tiers (转办): who passed the case from which center to which, and why."""
+
+    __tablename__ = "case_handoff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    from_center_id: Mapped[int] = mapped_column(ForeignKey("center.id"))
+    to_center_id: Mapped[int] = mapped_column(ForeignKey("center.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(32), default="")
+
+    case: Mapped[Case] = relationship(back_populates="handoffs")
+    from_center: Mapped[Center] = relationship(foreign_keys=[from_center_id])
+    to_center: Mapped[Center] = relationship(foreign_keys=[to_center_id])
+
+    def __str__(self) -> str:
+        return f"{self.from_center} → {self.to_center}"
 
 
 class CaseMaterial(db.Model):

@@ -53,6 +53,26 @@ class Evaluation(db.Model):
         return f"{self.case} {self.overall_label}"
 
 
+class EvaluationLink(db.Model):
+    """A one-time evaluation link. Its token is the link id plus an HMAC of the nonce under the
+    app's secret key: it can be printed again on the forms, but the table alone cannot produce
+    a working link."""
+
+    __tablename__ = "evaluation_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="evaluation_link")  # noqa: F821
+
+    def __str__(self) -> str:
+        return f"评价链接-{self.case}"
+
+
 class FollowUp(db.Model):
     __tablename__ = "followup"
     __table_args__ = (

@@ -96,9 +96,16 @@ def make_case(at: Center, items: list[ServiceItem], applicant: Applicant, **over
     return case
 
 
+_HASHES: dict[str, str] = {}
+
+
 def make_user(username: str, role: Role, at: Center | None, password: str = DEMO_PASSWORD) -> User:
     obj = User(username=username, role=role.value, center=at)
-    obj.set_password(password)
+    # argon2id is deliberately slow; hash each test password once per run.
+    if password not in _HASHES:
+        obj.set_password(password)
+        _HASHES[password] = obj.password_hash
+    obj.password_hash = _HASHES[password]
     db.session.add(obj)
     db.session.flush()
     return obj

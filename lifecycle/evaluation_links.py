@@ -1,0 +1,43 @@
+"""One-time evaluation links: issued when a case completes or terminates, used once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy.orm import Session
+
+from models import Case, EvaluationLink
+
+LINK_VALID_DAYS = 30
+
+
+def issue_link(case: Case, now: dt.datetime) -> EvaluationLink:
+    """Give the case its evaluation link (once; a case that has one keeps it)."""
+    if case.evaluation_link is None:
+        case.evaluation_link = EvaluationLink(
+            nonce=secrets.token_hex(16), created_at=now, expires_at=now + dt.timedelta(days=LINK_VALID_DAYS)
+        )
+    return case.evaluation_link
+
+
+def _signature(link_id: int, nonce: str, secret: bytes) -> str:
+    return hmac.new(secret, f"evaluation:{link_id}:{nonce}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def token_for(link: EvaluationLink, secret: bytes) -> str:
+    """The public token of a saved link: '<id>-<signature>'."""
+    return f"{link.id}-{_signature(link.id, link.nonce, secret)}"
+
+
+def find_link(session: Session, token: str, secret: bytes) -> EvaluationLink | None:
+    """The link a token names, or None for an unknown or forged token."""
+    link_id, _, signature = token.partition("-")
+    if not link_id.isdigit() or len(signature) != 40:
+        return None
+    link = session.get(EvaluationLink, int(link_id))
+    if link is None or not hmac.compare_digest(signature, _signature(link.id, link.nonce, secret)):
+        return None
+    return link

@@ -1,0 +1,402 @@
+"""The case lifecycle: one table of transitions and the one function that changes a case's status.
+
+States follow plan 三(三)4 and the annex forms (domain.md 1.9): a delegated case is submitted,
+accepted with the application, undertaking and entrustment agreement, worked, possibly
+suspended and resumed, and ends completed (办结单 signed) or terminated (终止委托单); the
+other three modes are registered, worked and completed. Hand-off (转办) passes an open case
+to the parent center (plan 三(一) “兜底”).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+import audit
+from lifecycle.deadlines import add_working_days, working_days_between
+from lifecycle.errors import ConflictError, RuleError, TransitionError
+from lifecycle.evaluation_links import issue_link
+from lifecycle.scope import can_change_case
+from models import Case, CaseHandoff, CaseLog, User
+from models.enums import MaterialForm, Mode, ResultDelivery, Role, Status, TerminationReason, label
+from models.time import BEIJING, utcnow
+
+DELEGATED = frozenset({Mode.DELEGATED})
+ASSISTED = frozenset({Mode.ON_SITE, Mode.REMOTE, Mode.DOOR_TO_DOOR})
+ALL_MODES = DELEGATED | ASSISTED
+STAFF = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
+LOWER_TIERS = frozenset({Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
+OPEN = frozenset({Status.SUBMITTED, Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED})
+CLOSED = frozenset({Status.COMPLETED, Status.TERMINATED, Status.REJECTED})
+# Guangdong 好差评: a case not rated within 7 days counts as rated by default, so it may be filed.
+EVALUATION_WINDOW_DAYS = 7
+
+Guard = Callable[[Case, dict], str | None]
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: frozenset[Status]
+    target: Status | None  # None keeps the status (a hand-off)
+    modes: frozenset[Mode]
+    roles: frozenset[Role]
+    guards: tuple[Guard, ...] = ()
+    fields: tuple[str, ...] = ()  # what the confirmation page collects
+    irreversible: bool = False  # needs a confirmation page, not a one-click button
+    apply: Callable[[Case, dict, dt.date, str], str] | None = None  # returns the log detail
+
+
+# --- guards -----------------------------------------------------------------------------------
+def _has_agent(case: Case, data: dict) -> str | None:
+    return None if (data.get("agent") or case.agent) else "请先指派代办员"
+
+
+def _acceptance_papers(case: Case, data: dict) -> str | None:
+    missing = [
+        text
+        for key, text in (
+            ("application_confirmed", "《代办服务申请表》已填写确认"),
+            ("undertaking_confirmed", "《代办服务承诺书》已签署"),
+            ("agreement_signed", "《代办服务委托协议》已签订"),
+        )
+        if not (data.get(key) or getattr(case, key))
+    ]
+    return "受理前须确认：" + "、".join(missing) if missing else None
+
+
+def _has_materials(case: Case, data: dict) -> str | None:
+    return None if case.materials else "请先登记申请材料清单"
+
+
+def _reason(case: Case, data: dict) -> str | None:
+    return None if (data.get("reason") or "").strip() else "请填写原因"
+
+
+def _originals_returned(case: Case, data: dict) -> str | None:
+    if data.get("materials_returned"):
+        return None
+    kept = [m.name for m in case.materials if m.form == MaterialForm.ORIGINAL and m.received and not m.returned]
+    return "以下原件尚未退还申请人：" + "、".join(kept) if kept else None
+
+
+def _completion_record(case: Case, data: dict) -> str | None:
+    if not (data.get("completion_result") or "").strip():
+        return "请填写办理结果"
+    if case.mode == Mode.DELEGATED and not data.get("completion_signed"):
+        return "须经申请人在《代办服务办结单》上签字确认"
+    delivery = data.get("result_delivery") or case.result_delivery
+    if (
+        case.mode == Mode.REMOTE
+        and delivery == ResultDelivery.POST
+        and not (data.get("tracking_out") or case.tracking_out)
+    ):
+        return "结果邮寄送达须填写结果寄递运单号"
+    if case.mode == Mode.DOOR_TO_DOOR and case.visit_at is None:
+        return "上门帮办须先登记上门时间"
+    return None
+
+
+def _termination_record(case: Case, data: dict) -> str | None:
+    if data.get("termination_reason") not in {r.value for r in TerminationReason}:
+        return "请从清单中选择终止原因"
+    if not (data.get("termination_text") or "").strip():
+        return "请填写终止说明"
+    return None
+
+
+def _evaluated_or_window_passed(case: Case, data: dict) -> str | None:
+    if case.status == Status.REJECTED or case.evaluation is not None:
+        return None
+    if case.closed_date and (data["today"] - case.closed_date).days >= EVALUATION_WINDOW_DAYS:
+        return None
+    return f"尚未评价；办结或终止{EVALUATION_WINDOW_DAYS}日后未评价的方可归档"
+
+
+def _has_parent(case: Case, data: dict) -> str | None:
+    parent = case.center.parent
+    if parent is None:
+        return "区政务服务中心是最高一级，无法再转办"
+    foreign = [i.name for i in case.items if not i.is_stationed_at(parent)]
+    return f"{parent.name}未进驻以下事项，不能转办：" + "、".join(foreign) if foreign else None
+
+
+# --- effects ----------------------------------------------------------------------------------
+def _promise_from(case: Case, day: dt.date) -> None:
+    if case.items:
+        case.promised_date = add_working_days(day, max(i.time_limit_days for i in case.items))
+
+
+def _accept(case: Case, data: dict, today: dt.date, author: str) -> str:
+    case.application_confirmed = case.undertaking_confirmed = case.agreement_signed = True
+    if data.get("agent"):
+        case.agent = data["agent"]
+    _promise_from(case, today)  # the statutory clock starts at acceptance
+    return f"代办员{case.agent.name}承办，承诺{case.promised_date}前办结"
+
+
+def _reject(case: Case, data: dict, today: dt.date, author: str) -> str:
+    case.rejection_reason = data["reason"].strip()
+    case.closed_date = today
+    return case.rejection_reason
+
+
+def _start(case: Case, data: dict, today: dt.date, author: str) -> str:
+    return "开始办理"
+
+
+def _suspend(case: Case, data: dict, today: dt.date, author: str) -> str:
+    case.suspended_on = today
+    case.suspension_reason = data["reason"].strip()
+    return f"{case.suspension_reason}(计时暂停)"
+
+
+def _resume(case: Case, data: dict, today: dt.date, author: str) -> str:
+    paused = working_days_between(case.suspended_on, today) if case.suspended_on else 0
+    if case.promised_date and paused:
+        case.promised_date = add_working_days(case.promised_date, paused)
+    case.suspended_on = None
+    return f"恢复办理，中止{paused}个工作日，承诺办结日期顺延至{case.promised_date}"
+
+
+def _return_originals(case: Case, data: dict, today: dt.date) -> None:
+    if data.get("materials_returned"):
+        for material in case.materials:
+            if material.form == MaterialForm.ORIGINAL and material.received and not material.returned:
+                material.returned = True
+                material.returned_date = today
+
+
+def _complete(case: Case, data: dict, today: dt.date, author: str) -> str:
+    case.completion_result = data["completion_result"].strip()
+    case.completion_signed = bool(data.get("completion_signed"))
+    for key in ("result_delivery", "tracking_out", "handover_note"):
+        if data.get(key):
+            setattr(case, key, data[key])
+    _return_originals(case, data, today)
+    case.closed_date = today
+    return case.completion_result
+
+
+def _terminate(case: Case, data: dict, today: dt.date, author: str) -> str:
+    case.termination_reason = data["termination_reason"]
+    case.termination_text = data["termination_text"].strip()
+    _return_originals(case, data, today)
+    case.closed_date = today
+    return f"{label(TerminationReason(case.termination_reason))}：{case.termination_text}"
+
+
+def _archive(case: Case, data: dict, today: dt.date, author: str) -> str:
+    return "案卷整理归档(一件一档)"
+
+
+def _hand_off(case: Case, data: dict, today: dt.date, author: str) -> str:
+    source, target = case.center, case.center.parent
+    case.handoffs.append(
+        CaseHandoff(from_center=source, to_center=target, reason=data["reason"].strip(), author=author)
+    )
+    case.center = target
+    case.agent = None  # the receiving center assigns its own agent
+    if case.status != Status.SUBMITTED:
+        _promise_from(case, today)
+    return f"由{source.name}转办至{target.name}：{data['reason'].strip()}"
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        Transition(
+            "accept",
+            "受理",
+            frozenset({Status.SUBMITTED}),
+            Status.ACCEPTED,
+            DELEGATED,
+            STAFF,
+            guards=(_has_agent, _acceptance_papers, _has_materials),
+            fields=("agent", "application_confirmed", "undertaking_confirmed", "agreement_signed"),
+            apply=_accept,
+        ),
+        Transition(
+            "reject",
+            "不予受理",
+            frozenset({Status.SUBMITTED}),
+            Status.REJECTED,
+            DELEGATED,
+            STAFF,
+            guards=(_reason,),
+            fields=("reason",),
+            irreversible=True,
+            apply=_reject,
+        ),
+        Transition(
+            "start",
+            "开始办理",
+            frozenset({Status.ACCEPTED, Status.REGISTERED}),
+            Status.IN_PROGRESS,
+            ALL_MODES,
+            STAFF,
+            apply=_start,
+        ),
+        Transition(
+            "suspend",
+            "中止",
+            frozenset({Status.IN_PROGRESS}),
+            Status.SUSPENDED,
+            DELEGATED,
+            STAFF,
+            guards=(_reason,),
+            fields=("reason",),
+            apply=_suspend,
+        ),
+        Transition(
+            "resume",
+            "恢复办理",
+            frozenset({Status.SUSPENDED}),
+            Status.IN_PROGRESS,
+            DELEGATED,
+            STAFF,
+            apply=_resume,
+        ),
+        Transition(
+            "complete",
+            "办结",
+            frozenset({Status.IN_PROGRESS}),
+            Status.COMPLETED,
+            ALL_MODES,
+            STAFF,
+            guards=(_completion_record, _originals_returned),
+            fields=(
+                "completion_result",
+                "result_delivery",
+                "tracking_out",
+                "handover_note",
+                "completion_signed",
+                "materials_returned",
+            ),
+            irreversible=True,
+            apply=_complete,
+        ),
+        Transition(
+            "terminate",
+            "终止委托",
+            frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED}),
+            Status.TERMINATED,
+            DELEGATED,
+            STAFF,
+            guards=(_termination_record, _originals_returned),
+            fields=("termination_reason", "termination_text", "materials_returned"),
+            irreversible=True,
+            apply=_terminate,
+        ),
+        Transition(
+            "archive",
+            "归档",
+            CLOSED,
+            Status.ARCHIVED,
+            ALL_MODES,
+            STAFF,
+            guards=(_evaluated_or_window_passed,),
+            apply=_archive,
+        ),
+        Transition(
+            "hand_off",
+            "转办上级",
+            OPEN,
+            None,
+            ALL_MODES,
+            LOWER_TIERS,
+            guards=(_reason, _has_parent),
+            fields=("reason",),
+            apply=_hand_off,
+        ),
+    )
+}
+
+
+def refusal(case: Case, transition: Transition, user: User) -> str | None:
+    """Why `user` may not perform `transition` on `case` now, ignoring the data guards; None if allowed."""
+    if Role(user.role) not in transition.roles:
+        return f"{label(Role(user.role))}不能执行“{transition.label}”"
+    if not can_change_case(user, case):
+        return "该案件不在您的办理范围内"
+    if Mode(case.mode) not in transition.modes:
+        return f"{case.mode_label}案件没有“{transition.label}”环节"
+    if Status(case.status) not in transition.sources:
+        return f"案件当前为“{case.status_label}”，不能“{transition.label}”"
+    return None
+
+
+def available(case: Case, user: User) -> list[Transition]:
+    """The transitions whose buttons `user` sees on `case` in its current state."""
+    return [t for t in TRANSITIONS.values() if refusal(case, t, user) is None]
+
+
+@dataclass
+class Outcome:
+    changed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def transition(
+    session: Session, case: Case, name: str, actor: User, data: dict | None = None, at: dt.datetime | None = None
+) -> None:
+    """Perform one transition: checks, new state, progress-log entry and audit row in one commit.
+
+    Raises TransitionError (nothing changed) or ConflictError (someone else changed the case first).
+    """
+    spec = TRANSITIONS.get(name)
+    if spec is None:
+        raise TransitionError("未知的操作")
+    when = at or utcnow()
+    today = when.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
+    values = dict(data or {})
+    values["today"] = today
+    problem = refusal(case, spec, actor)
+    if problem is None:
+        problem = next((message for guard in spec.guards if (message := guard(case, values))), None)
+    if problem:
+        session.rollback()
+        raise TransitionError(problem)
+    author = actor.full_name or actor.username
+    before = case.status
+    detail = spec.apply(case, values, today, author) if spec.apply else ""
+    if spec.target is not None:
+        case.status = spec.target.value
+    case.logs.append(CaseLog(at=when, agent=case.agent, content=f"{spec.label}：{detail}", author=author))
+    if spec.target in (Status.COMPLETED, Status.TERMINATED):
+        issue_link(case, when)
+    audit.record(
+        session,
+        "transition",
+        case,
+        summary=f"{case.number} {spec.label}",
+        changes={"transition": name, "status": [before, case.status], "center": case.center.name},
+        actor=actor,
+    )
+    try:
+        session.commit()
+    except StaleDataError as exc:
+        session.rollback()
+        raise ConflictError() from exc
+    except RuleError as exc:
+        session.rollback()
+        raise TransitionError(str(exc)) from exc
+
+
+def transition_many(session: Session, cases: list[Case], name: str, actor: User, data: dict | None = None) -> Outcome:
+    """Apply a transition to each case on its own; report which changed and why others were skipped."""
+    outcome = Outcome()
+    for case in cases:
+        number = case.number
+        try:
+            transition(session, case, name, actor, data)
+        except (TransitionError, ConflictError) as exc:
+            outcome.skipped.append((number, str(exc)))
+        else:
+            outcome.changed.append(number)
+    return outcome
