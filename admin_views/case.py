@@ -4,19 +4,31 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, FilterInList
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterInList
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 import audit
 from admin_views.base import STAFF_ROLES, ConsoleModelView, DynamicOptionsFilter
+from admin_views.case_lifecycle import LifecycleMixin
 from admin_views.people import force_center, scoped_centers
 from admin_views.pii import ExportMixin, IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
 from extensions import db
+from lifecycle.deadlines import (
+    DEADLINE_LABELS,
+    DUE_SOON,
+    ON_TIME,
+    OVERDUE,
+    PAUSED,
+    RUNNING_STATUSES,
+    deadline_state,
+    due_soon_limit,
+)
 from lifecycle.scope import scope_clause
 from models import Agent, Case, CaseFee, CaseLog, CaseMaterial, Center, Department, ServiceItem
 from models.case import case_item
@@ -63,6 +75,7 @@ CASE_LABELS = {
     "fees": "法定收费",
     "logs": "办理过程记录",
     "town": "所属镇(街道)",
+    "deadline": "时限",
 }
 
 
@@ -142,6 +155,33 @@ def _items(view, context, model, name):
     return "、".join(i.name for i in model.items)
 
 
+def _deadline(view, context, model, name):
+    state = deadline_state(model.status, model.promised_date, today_beijing())
+    if state is None:
+        return ""
+    css = {OVERDUE: "badge-danger", DUE_SOON: "badge-warning", ON_TIME: "badge-light", PAUSED: "badge-secondary"}
+    return Markup('<span class="badge {}">{}</span>').format(css[state], DEADLINE_LABELS[state])
+
+
+class DeadlineFilter(BaseSQLAFilter):
+    """已超期 / 即将超期: running cases against their promised date (suspended cases are paused)."""
+
+    def __init__(self) -> None:
+        super().__init__(Case.promised_date, "时限", options=[(OVERDUE, "已超期"), (DUE_SOON, "即将超期")])
+
+    def apply(self, query, value, alias=None):
+        today = today_beijing()
+        running = Case.status.in_(RUNNING_STATUSES)
+        if value == OVERDUE:
+            return query.filter(running, Case.promised_date < today)
+        if value == DUE_SOON:
+            return query.filter(running, Case.promised_date >= today, Case.promised_date <= due_soon_limit(today))
+        return query
+
+    def operation(self):
+        return "为"
+
+
 def _town(view, context, model, name):
     town = model.center.town
     return town.name if town else "区级"
@@ -170,7 +210,7 @@ def _export_columns() -> list:
     ]
 
 
-class CaseView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
+class CaseView(LifecycleMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelView):
     write_roles = STAFF_ROLES
     delete_roles = frozenset()  # cases are never deleted; they end as terminated or archived
     column_auto_select_related = False  # get_query below chooses the eager loads itself
@@ -179,6 +219,7 @@ class CaseView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
     export_title = "帮办代办案件台账"
     export_columns = _export_columns()
     column_list = [
+        "deadline",
         "number",
         "center",
         "town",
@@ -200,7 +241,7 @@ class CaseView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
         "termination_reason": choices(TerminationReason),
     }
     form_choices = {k: v for k, v in column_choices.items() if k not in ("status", "termination_reason")}
-    column_formatters = {"items": _items, "town": _town}
+    column_formatters = {"items": _items, "town": _town, "deadline": _deadline}
     column_sortable_list = [
         "number",
         "mode",
@@ -219,6 +260,7 @@ class CaseView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
         DateBetweenFilter(Case.received_date, "受理日期"),
         DateBetweenFilter(Case.promised_date, "承诺办结日期"),
         FilterInList(Case.applicant_id, "申请人编号"),
+        DeadlineFilter(),
     ]
     column_default_sort = [("received_date", True), ("id", True)]
     form_columns = [

@@ -5,12 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from extensions import db
+from lifecycle.deadlines import RUNNING_STATUSES
 from lifecycle.scope import scope_clause
 from models import Case, Evaluation, FollowUp, User
 from models.enums import FollowUpStatus, Rating, Status
 from models.time import today_beijing
-
-OPEN_STATUSES = (Status.SUBMITTED, Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED)
 
 
 def dashboard_figures(user: User) -> dict[str, object]:
@@ -21,7 +20,7 @@ def dashboard_figures(user: User) -> dict[str, object]:
     overdue = db.session.scalar(
         select(func.count())
         .select_from(Case)
-        .where(in_scope, Case.status.in_([s.value for s in OPEN_STATUSES]), Case.promised_date < today)
+        .where(in_scope, Case.status.in_(RUNNING_STATUSES), Case.promised_date < today)
     )
     bad_reviews = db.session.scalar(
         select(func.count())

@@ -41,3 +41,31 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
         if is_workday(current):
             count += 1
     return count
+
+
+DUE_SOON_WORKING_DAYS = 2
+OVERDUE = "overdue"
+DUE_SOON = "due_soon"
+ON_TIME = "on_time"
+PAUSED = "paused"
+DEADLINE_LABELS = {OVERDUE: "已超期", DUE_SOON: "即将超期", ON_TIME: "正常", PAUSED: "中止停表"}
+# Only these states run against the clock; a suspended case's clock is stopped.
+RUNNING_STATUSES = ("submitted", "registered", "accepted", "in_progress")
+
+
+def due_soon_limit(today: dt.date) -> dt.date:
+    """Cases promised on or before this date (and not yet overdue) are due soon."""
+    return add_working_days(today, DUE_SOON_WORKING_DAYS)
+
+
+def deadline_state(status: str, promised: dt.date | None, today: dt.date) -> str | None:
+    """overdue / due_soon / on_time / paused for an open case; None once it is closed."""
+    if status == "suspended":
+        return PAUSED
+    if status not in RUNNING_STATUSES or promised is None:
+        return None
+    if promised < today:
+        return OVERDUE
+    if promised <= due_soon_limit(today):
+        return DUE_SOON
+    return ON_TIME

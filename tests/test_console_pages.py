@@ -122,3 +122,35 @@ def test_home_status_count_links_to_the_filtered_list(admin_client):
     body = admin_client.get("/admin/case/?flt0_status_filterequal=suspended").get_data(as_text=True)
     suspended = db.session.scalar(select(func.count()).select_from(Case).where(Case.status == "suspended"))
     assert f"列表 ({suspended})" in body
+
+
+def test_overdue_filter_matches_the_home_figure_and_excludes_suspended_cases(admin_client):
+    from lifecycle.deadlines import RUNNING_STATUSES
+    from models.time import today_beijing
+
+    overdue = db.session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(Case.status.in_(RUNNING_STATUSES), Case.promised_date < today_beijing())
+    )
+    assert overdue > 0
+    home = admin_client.get("/admin/").get_data(as_text=True)
+    assert f">{overdue}</a>" in home
+    body = admin_client.get("/admin/case/?flt0_promised_date_deadlinefilter=overdue").get_data(as_text=True)
+    assert f"列表 ({overdue})" in body and "已超期" in body and "已中止" not in body.split("model-list")[1]
+
+
+def test_due_soon_filter_lists_cases_within_two_working_days(admin_client):
+    from lifecycle.deadlines import RUNNING_STATUSES, due_soon_limit
+    from models.time import today_beijing
+
+    today = today_beijing()
+    expected = db.session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.status.in_(RUNNING_STATUSES), Case.promised_date >= today, Case.promised_date <= due_soon_limit(today)
+        )
+    )
+    body = admin_client.get("/admin/case/?flt0_promised_date_deadlinefilter=due_soon").get_data(as_text=True)
+    assert f"列表 ({expected})" in body or (expected == 0 and "列表" in body)
