@@ -57,6 +57,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_admin(app)
 
+    from public import init_public
+
+    init_public(app)
+
     from cli import init_cli
 
     init_cli(app)
@@ -69,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     def index():
         return redirect(url_for("admin.index"))
 
-    for code in (400, 403, 404, 405, 413, 500):
+    for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
 
     return app
@@ -81,6 +85,7 @@ _ERROR_TEXT = {
     404: "记录不存在或页面未找到。",
     405: "不支持该请求方式。",
     413: "提交的内容过大。",
+    429: "操作过于频繁，请稍后再试。",
     500: "系统内部错误，请稍后重试；如持续出现请联系区政务服务数据管理局。",
 }
 

@@ -32,5 +32,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
+    # Working days a bad-review follow-up has before it is overdue (domain.md 2.1: 15 is the local default).
+    FOLLOWUP_WORKING_DAYS = int(os.environ.get("FOLLOWUP_WORKING_DAYS", "15"))
+    # Rate limits of the public evaluation page; storage is per process unless Redis is configured.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
     # Rows per list page; clerks page through a large register.
     ADMIN_PAGE_SIZE = 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from extensions import db
 from lifecycle.errors import ConflictError, TransitionError
+from lifecycle.evaluation_links import token_for
 from lifecycle.scope import can_change_case, scope_clause
 from lifecycle.transitions import TRANSITIONS, Transition, available, refusal, transition, transition_many
 from models import Agent, Case, CaseLog, Department
@@ -104,7 +105,13 @@ class LifecycleMixin:
         departments = db.session.scalars(select(Department).order_by(Department.id)).all()
         log_form = LogEntryForm()
         log_form.department.choices = [(0, "(不涉及部门)")] + [(d.id, d.name) for d in departments]
+        link = case.evaluation_link
+        evaluation_url = None
+        if link is not None and link.used_at is None and case.evaluation is None:
+            secret = current_app.config["SECRET_KEY"].encode("utf-8")
+            evaluation_url = url_for("public.evaluate", token=token_for(link, secret), _external=True)
         return {
+            "evaluation_url": evaluation_url,
             "steps": step_bar(case),
             "buttons": available(case, current_user),
             "can_log": can_change_case(current_user, case),

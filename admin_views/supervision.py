@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask import current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from admin_views.base import STAFF_ROLES, ConsoleModelView
 from admin_views.reference import TownFilter
 from extensions import db
-from lifecycle.scope import visible_center_ids
+from lifecycle.errors import TransitionError
+from lifecycle.scope import scope_clause, visible_center_ids
+from lifecycle.supervision import advance_followup, available_steps, is_overdue, open_followup_if_bad
 from models import Case, Evaluation, FollowUp, User
 from models.enums import AppealOutcome, EvaluationChannel, FollowUpStatus, Rating, choices
 from models.identifiers import mask_phone, normalize_phone
-from models.time import format_beijing
+from models.time import format_beijing, today_beijing
 
 RATING_CHOICES = [(m.value, label) for m, label in zip(Rating, [c[1] for c in choices(Rating)], strict=True)]
 _RATING_FIELDS = ("overall", "attitude", "efficiency", "competence", "communication", "integrity")
@@ -84,6 +89,8 @@ class EvaluationView(ConsoleModelView):
     def on_model_change(self, form, model, is_created):
         if model.evaluator_phone:
             model.evaluator_phone = normalize_phone(model.evaluator_phone)
+        if model.case is not None:
+            open_followup_if_bad(db.session, model, current_app.config["FOLLOWUP_WORKING_DAYS"], today_beijing())
         super().on_model_change(form, model, is_created)
 
 
@@ -95,9 +102,30 @@ def _assignable_users():
     return db.session.scalars(query).all()
 
 
+def _followup_status(view, context, model, name):
+    text = model.status_label
+    if is_overdue(model, today_beijing()):
+        return Markup('{} <span class="badge badge-danger">已超期</span>').format(text)
+    return text
+
+
+class OverdueFollowUpFilter(BaseSQLAFilter):
+    def __init__(self) -> None:
+        super().__init__(FollowUp.due_date, "超期", options=[("overdue", "已超期未办结")])
+
+    def apply(self, query, value, alias=None):
+        if value != "overdue":
+            return query
+        return query.filter(FollowUp.status != FollowUpStatus.CLOSED.value, FollowUp.due_date < today_beijing())
+
+    def operation(self):
+        return "为"
+
+
 class FollowUpView(ConsoleModelView):
     write_roles = STAFF_ROLES
     create_roles = frozenset()  # a follow-up opens from a bad review, never from a blank form
+    details_template = "followup/details.html"
     column_list = ["evaluation", "assignee", "status", "due_date", "callback_at", "closed_date", "appeal_outcome"]
     column_labels = {
         "evaluation": "差评(案件)",
@@ -113,37 +141,50 @@ class FollowUpView(ConsoleModelView):
         "appeal_reason": "申诉复核理由",
         "closed_date": "办结日期",
     }
-    column_choices = {"status": choices(FollowUpStatus), "appeal_outcome": choices(AppealOutcome)}
-    form_choices = column_choices
-    column_formatters = {"callback_at": lambda v, c, m, n: format_beijing(m.callback_at)}
+    column_choices = {"appeal_outcome": choices(AppealOutcome)}
+    column_formatters = {
+        "callback_at": lambda v, c, m, n: format_beijing(m.callback_at),
+        "status": _followup_status,
+    }
     column_filters = [
         FilterEqual(FollowUp.status, "回访状态", options=choices(FollowUpStatus)),
+        OverdueFollowUpFilter(),
         DateBetweenFilter(FollowUp.due_date, "办理期限"),
         TownFilter(Case.center_id),
     ]
     column_default_sort = [("due_date", False), ("id", False)]
-    form_columns = [
-        "assignee",
-        "status",
-        "due_date",
-        "callback_at",
-        "callback_by",
-        "callback_record",
-        "rectification",
-        "feedback",
-        "appeal_outcome",
-        "appeal_reason",
-        "closed_date",
-    ]
-    column_details_list = ["evaluation", *form_columns]
-    form_args = {"assignee": {"query_factory": _assignable_users}}
+    # Only who and by when are edited here; the record itself advances through the steps.
+    form_columns = ["assignee", "due_date"]
+    form_args = {"assignee": {"query_factory": _assignable_users, "blank_text": "(未指派)"}}
 
     def get_query(self):
-        from models import Evaluation as E
-
-        return super().get_query().join(FollowUp.evaluation).join(E.case)
+        return super().get_query().join(FollowUp.evaluation).join(Evaluation.case)
 
     def get_count_query(self):
-        from models import Evaluation as E
+        return super().get_count_query().join(FollowUp.evaluation).join(Evaluation.case)
 
-        return super().get_count_query().join(FollowUp.evaluation).join(E.case)
+    def step_context(self, followup: FollowUp) -> dict:
+        return {"steps": available_steps(followup, current_user), "overdue": is_overdue(followup, today_beijing())}
+
+    @expose("/step/<name>/", methods=["POST"])
+    def step_view(self, name: str):
+        followup = self._followup_in_write_scope(request.args.get("id"))
+        if followup is None:
+            flash("记录不存在。", "error")
+            return redirect(url_for(".index_view"))
+        try:
+            advance_followup(db.session, followup, name, current_user, request.form.to_dict())
+        except TransitionError as exc:
+            flash(f"未保存：{exc}", "error")
+        else:
+            flash("回访记录已保存。", "success")
+        return redirect(url_for(".details_view", id=followup.id))
+
+    def _followup_in_write_scope(self, raw_id):
+        try:
+            key = int(raw_id)
+        except (TypeError, ValueError):
+            return None
+        return db.session.scalar(
+            select(FollowUp).where(FollowUp.id == key, scope_clause(FollowUp, current_user, write=True))
+        )

@@ -6,8 +6,8 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import RuleError
-from models import Agent, Applicant, Case, Center, ServiceItem, User
-from models.enums import ApplicantKind, IdType, Mode, Role, Tier
+from models import Agent, Applicant, Case, Center, Evaluation, ServiceItem, User
+from models.enums import ApplicantKind, IdType, Mode, Role, Status, Tier
 from models.identifiers import credit_code_error, id_number_error, phone_error
 
 # The parent tier each tier must hang under (plan 一: 区、镇(街道)、村(社区) three tiers).
@@ -164,6 +164,18 @@ def user_errors(user: User) -> dict[str, str]:
     return errors
 
 
+def evaluation_errors(evaluation: Evaluation) -> dict[str, str]:
+    """Only a closed case is evaluated, and a bad review never stands without its follow-up."""
+    case = evaluation.case
+    if case is None:
+        return {"case": "请选择被评价的案件"}
+    if case.status not in (Status.COMPLETED, Status.TERMINATED, Status.ARCHIVED):
+        return {"case": "案件办结或终止后才能评价"}
+    if evaluation.is_bad and evaluation.followup is None:
+        return {"overall": "差评须同时生成回访工单"}
+    return {}
+
+
 def errors_for(session: Session, obj: object) -> dict[str, str]:
     """All rule violations of one object, keyed by field name."""
     if isinstance(obj, Center):
@@ -178,6 +190,8 @@ def errors_for(session: Session, obj: object) -> dict[str, str]:
         return case_errors(obj)
     if isinstance(obj, User):
         return user_errors(obj)
+    if isinstance(obj, Evaluation):
+        return evaluation_errors(obj)
     return {}
 
 

@@ -43,7 +43,7 @@ class Evaluation(db.Model):
     @property
     def is_bad(self) -> bool:
         """A 差评: 不满意 or 非常不满意, or anything asked for (domain.md 2.1, 2.4)."""
-        return self.overall <= Rating.DISSATISFIED or self.asked_for_anything
+        return (self.overall or Rating.VERY_SATISFIED) <= Rating.DISSATISFIED or bool(self.asked_for_anything)
 
     @property
     def overall_label(self) -> str:

@@ -25,6 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lifecycle.deadlines import add_working_days, is_workday
+from lifecycle.errors import TransitionError
+from lifecycle.supervision import DEFAULT_FOLLOWUP_WORKING_DAYS, advance_followup, record_evaluation
+from lifecycle.transitions import transition
 from models import (
     Agent,
     AgentTraining,
@@ -1581,6 +1584,96 @@ _CASE_COLUMNS = (
 )
 
 
+# Fields a case carries from its application; outcomes (completion, termination) come from transitions.
+_APPLICATION_FIELDS = (
+    "summary",
+    "remote_channel",
+    "tracking_in",
+    "visit_address",
+    "visit_at",
+    "delegation_scope",
+    "result_delivery",
+    "delivery_address",
+)
+# The transitions that take a new case to each planned status.
+_DELEGATED_PATH = {
+    Status.SUBMITTED: [],
+    Status.ACCEPTED: ["accept"],
+    Status.IN_PROGRESS: ["accept", "start"],
+    Status.SUSPENDED: ["accept", "start", "suspend"],
+    Status.COMPLETED: ["accept", "start", "complete"],
+    Status.TERMINATED: ["accept", "start", "terminate"],
+    Status.REJECTED: ["reject"],
+    Status.ARCHIVED: ["accept", "start", "complete", "archive"],
+}
+_ASSISTED_PATH = {
+    Status.REGISTERED: [],
+    Status.IN_PROGRESS: ["start"],
+    Status.COMPLETED: ["start", "complete"],
+    Status.ARCHIVED: ["start", "complete", "archive"],
+}
+# Open village cases passed up to their town (三(一) 兜底): every other one, at most this many.
+HAND_OFFS = 6
+FOLLOWUP_ORDER = ["open", "called_back", "rectified", "feedback_given", "closed"]
+
+
+def _noon(day: dt.date) -> dt.datetime:
+    """10:00 Beijing time on `day`, as the naive UTC the columns store."""
+    return dt.datetime.combine(day, dt.time(2, 0))
+
+
+def _actor_for(center: Center, users: dict[str, User]) -> User:
+    """The demo login that would do the work: the station's operator, the town's admin, else the district."""
+    by_center = {u.center_id: u for u in users.values() if u.role in (Role.VILLAGE_OPERATOR, Role.TOWN_ADMIN)}
+    for candidate in (center, center.parent):
+        if candidate is not None and candidate.id in by_center:
+            return by_center[candidate.id]
+    return users["qu_admin"]
+
+
+def _step_data(name: str, spec: CaseSpec) -> dict[str, object]:
+    fields = spec.fields
+    if name == "accept":
+        return {"application_confirmed": True, "undertaking_confirmed": True, "agreement_signed": True}
+    if name == "reject":
+        return {"reason": str(fields.get("rejection") or "不符合受理条件")}
+    if name == "suspend":
+        return {"reason": f"等待申请人补正{fields.get('missing') or '材料'}"}
+    if name == "complete":
+        return {
+            "completion_result": fields.get("completion_result") or "已办结",
+            "completion_signed": True,
+            "materials_returned": True,
+            "result_delivery": fields.get("result_delivery"),
+            "tracking_out": fields.get("tracking_out"),
+            "handover_note": fields.get("handover_note"),
+        }
+    if name == "terminate":
+        return {
+            "termination_reason": fields["termination_reason"],
+            "termination_text": fields["termination_text"],
+            "materials_returned": True,
+        }
+    return {}
+
+
+def _step_times(spec: CaseSpec, path: list[str], evaluated_at: dt.datetime | None) -> list[dt.datetime]:
+    """When each step happened, consistent with the planned progress log."""
+    first = spec.logs[0].at if spec.logs else _noon(spec.received_date)
+    closed = spec.fields.get("closed_date")
+    times = []
+    for n, name in enumerate(path):
+        if name in ("complete", "terminate", "reject") and closed:
+            at = max(_noon(closed), first + dt.timedelta(minutes=30 + n))
+        elif name == "archive":
+            base = evaluated_at + dt.timedelta(days=1) if evaluated_at else _noon(closed) + dt.timedelta(days=8)
+            at = min(base, _noon(REFERENCE_DATE))
+        else:
+            at = first + dt.timedelta(minutes=20 * (n + 1))
+        times.append(at)
+    return times
+
+
 def _seed_cases(
     session: Session,
     plan: Plan,
@@ -1591,9 +1684,11 @@ def _seed_cases(
     departments: dict[str, Department],
     users: dict[str, User],
 ) -> None:
-    existing = set(session.execute(select(Case.applicant_id, Case.center_id, Case.received_date, Case.mode)).all())
-    # Chronological insertion, and one flush per case: case numbers are handed out at flush time
-    # in no particular order within a flush, so this keeps them in received order on every run.
+    """Write each planned case as it would have been lived: registered, then driven by transitions."""
+    existing = set(
+        session.execute(select(Case.applicant_id, Case.origin_center_id, Case.received_date, Case.mode)).all()
+    )
+    open_at_village = 0
     for spec in sorted(plan.cases, key=lambda c: (c.received_date, c.fields["created_at"])):
         center = centers[spec.center]
         applicant = applicants[spec.applicant]
@@ -1608,23 +1703,15 @@ def _seed_cases(
         case = Case(
             center=center,
             mode=spec.mode,
-            status=spec.status,
             applicant=applicant,
             agent=agent,
             received_date=spec.received_date,
-            **{k: v for k, v in spec.fields.items() if k in _CASE_COLUMNS},
+            created_at=spec.fields["created_at"],
+            **{k: v for k, v in spec.fields.items() if k in _APPLICATION_FIELDS},
         )
         case.items = case_items
         case.materials = [
-            CaseMaterial(
-                name=m.name,
-                form=m.form,
-                copies=m.copies,
-                received=m.received,
-                custody=m.custody,
-                returned=m.returned,
-                returned_date=m.returned_date,
-            )
+            CaseMaterial(name=m.name, form=m.form, copies=m.copies, received=m.received, custody=m.custody)
             for m in spec.materials
         ]
         author = agent.name if agent else "窗口工作人员"
@@ -1643,44 +1730,84 @@ def _seed_cases(
             for code in spec.fees
         ]
         session.add(case)
-        if spec.evaluation is not None:
-            _add_evaluation(session, case, spec.evaluation, users)
+        session.commit()
         existing.add((applicant.id, center.id, spec.received_date, spec.mode))
-        session.flush()
+        _live(session, case, spec, users)
+        actor = _actor_for(center, users)
+        if (
+            case.status in (Status.SUBMITTED, Status.REGISTERED)
+            and center.tier == Tier.VILLAGE
+            and actor.role != Role.DISTRICT_ADMIN
+        ):
+            open_at_village += 1
+            if open_at_village % 2 or open_at_village > 2 * HAND_OFFS:
+                continue
+            transition(
+                session,
+                case,
+                "hand_off",
+                actor,
+                {"reason": "本站无法办结，按首问负责转镇(街道)便民服务中心兜底办理"},
+                at=_noon(spec.received_date) + dt.timedelta(hours=3),
+            )
 
 
-def _add_evaluation(session: Session, case: Case, spec: EvaluationSpec, users: dict[str, User]) -> None:
-    evaluation = Evaluation(
-        case=case,
-        asked_for_anything=spec.asked_for_anything,
-        comment=spec.comment,
-        channel=spec.channel,
-        consent_callback=spec.consent_callback,
-        evaluator_name=spec.evaluator_name,
-        evaluator_phone=spec.evaluator_phone,
-        created_at=spec.created_at,
+def _live(session: Session, case: Case, spec: CaseSpec, users: dict[str, User]) -> None:
+    """Drive the case along its planned path; stop quietly where a guard says the path cannot go on."""
+    paths = _DELEGATED_PATH if spec.mode == Mode.DELEGATED else _ASSISTED_PATH
+    path = paths[Status(spec.status)]
+    evaluated_at = spec.evaluation.created_at if spec.evaluation is not None else None
+    actor = _actor_for(case.center, users)
+    for name, at in zip(path, _step_times(spec, path, evaluated_at), strict=True):
+        if name == "archive" and spec.evaluation is not None:
+            _evaluate(session, case, spec.evaluation, users)
+        try:
+            transition(session, case, name, actor, _step_data(name, spec), at=at)
+        except TransitionError:
+            return
+    if spec.evaluation is not None and case.evaluation is None and case.status in (Status.COMPLETED, Status.TERMINATED):
+        _evaluate(session, case, spec.evaluation, users)
+
+
+def _evaluate(session: Session, case: Case, spec: EvaluationSpec, users: dict[str, User]) -> None:
+    """Record the planned evaluation; a bad one opens its follow-up, which is then worked as planned."""
+    values = {
+        "asked_for_anything": spec.asked_for_anything,
+        "comment": spec.comment,
+        "consent_callback": spec.consent_callback,
+        "evaluator_name": spec.evaluator_name,
+        "evaluator_phone": spec.evaluator_phone,
         **spec.ratings,
+    }
+    if case.evaluation_link is not None and spec.channel == EvaluationChannel.LINK:
+        case.evaluation_link.used_at = spec.created_at
+    evaluation = record_evaluation(
+        session, case, values, spec.channel, DEFAULT_FOLLOWUP_WORKING_DAYS, at=spec.created_at
     )
-    session.add(evaluation)
-    f = spec.followup
-    if f is None:
+    plan = spec.followup
+    if evaluation.followup is None or plan is None:
         return
-    session.add(
-        FollowUp(
-            evaluation=evaluation,
-            assignee=users.get(f.assignee) or users.get("qu_admin"),
-            status=f.status,
-            due_date=f.due_date,
-            callback_at=f.callback_at,
-            callback_by=f.callback_by,
-            callback_record=f.callback_record,
-            rectification=f.rectification,
-            feedback=f.feedback,
-            appeal_outcome=f.appeal_outcome,
-            appeal_reason=f.appeal_reason,
-            closed_date=f.closed_date,
+    actor = evaluation.followup.assignee or users["qu_admin"]
+    start = plan.callback_at or spec.created_at + dt.timedelta(days=1)
+    if plan.appeal_outcome != AppealOutcome.NONE:
+        advance_followup(
+            session,
+            evaluation.followup,
+            "appeal",
+            actor,
+            {"appeal_outcome": plan.appeal_outcome, "appeal_reason": plan.appeal_reason},
+            at=start,
         )
-    )
+        return
+    steps = [
+        ("call_back", {"callback_record": plan.callback_record}),
+        ("rectify", {"rectification": plan.rectification}),
+        ("give_feedback", {"feedback": plan.feedback}),
+        ("close", {}),
+    ][: FOLLOWUP_ORDER.index(plan.status)]
+    for offset, (name, data) in enumerate(steps):
+        at = _noon(plan.closed_date) if name == "close" and plan.closed_date else start + dt.timedelta(days=offset)
+        advance_followup(session, evaluation.followup, name, actor, data, at=at)
 
 
 def _totals(session: Session) -> dict[str, int]:

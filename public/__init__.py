@@ -1,0 +1,101 @@
+"""Pages reachable without login: the applicant's one-time evaluation link."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from extensions import db
+from lifecycle.errors import TransitionError
+from lifecycle.evaluation_links import find_link
+from lifecycle.supervision import RATING_FIELDS, record_evaluation
+from models.enums import EvaluationChannel, Rating, choices
+from models.identifiers import phone_error
+from models.time import utcnow
+
+bp = Blueprint("public", __name__)
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+_RATINGS = [(str(value), text) for value, text in choices(Rating)]
+_ITEM_LABELS = {
+    "overall": "总体评价",
+    "attitude": "服务态度",
+    "efficiency": "办事效率(是否按时)",
+    "competence": "业务水平",
+    "communication": "进度告知",
+    "integrity": "廉洁自律",
+}
+
+
+class PublicEvaluationForm(FlaskForm):
+    overall = RadioField(_ITEM_LABELS["overall"], choices=_RATINGS, validators=[DataRequired("请选择总体评价")])
+    attitude = RadioField(_ITEM_LABELS["attitude"], choices=_RATINGS, default="5")
+    efficiency = RadioField(_ITEM_LABELS["efficiency"], choices=_RATINGS, default="5")
+    competence = RadioField(_ITEM_LABELS["competence"], choices=_RATINGS, default="5")
+    communication = RadioField(_ITEM_LABELS["communication"], choices=_RATINGS, default="5")
+    integrity = RadioField(_ITEM_LABELS["integrity"], choices=_RATINGS, default="5")
+    asked_for_anything = BooleanField("办理过程中，工作人员是否向您索要财物或提出不当要求")
+    comment = TextAreaField("意见建议", validators=[Optional(), Length(max=500, message="意见建议请控制在500字以内")])
+    consent_callback = BooleanField("同意工作人员就本次评价回访我", default=True)
+    evaluator_name = StringField("您的称呼", validators=[Optional(), Length(max=32)])
+    evaluator_phone = StringField("联系电话(选填)", validators=[Optional(), Length(max=20)])
+
+    def validate_evaluator_phone(self, field) -> None:
+        if field.data and phone_error(field.data):
+            from wtforms.validators import ValidationError
+
+            raise ValidationError(phone_error(field.data))
+
+
+def _secret() -> bytes:
+    return current_app.config["SECRET_KEY"].encode("utf-8")
+
+
+@bp.route("/e/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute; 300 per hour")
+def evaluate(token: str):
+    link = find_link(db.session, token, _secret())
+    if link is None:
+        return render_template(
+            "public/message.html", title="链接无效", message="该评价链接不存在或已失效，请核对短信或办结单上的二维码。"
+        ), 404
+    if link.used_at is not None:
+        return render_template(
+            "public/message.html", title="已完成评价", message="该评价链接已使用，每次服务只能评价一次。感谢您的评价！"
+        ), 410
+    if link.expires_at < utcnow():
+        return render_template(
+            "public/message.html", title="链接已过期", message="该评价链接已过期。如需反映情况，请拨打监督电话 12345。"
+        ), 410
+    case = link.case
+    form = PublicEvaluationForm()
+    if request.method == "POST" and form.validate_on_submit():
+        values = {name: int(getattr(form, name).data) for name in RATING_FIELDS}
+        values.update(
+            asked_for_anything=form.asked_for_anything.data,
+            comment=(form.comment.data or "").strip(),
+            consent_callback=form.consent_callback.data,
+            evaluator_name=(form.evaluator_name.data or "").strip(),
+            evaluator_phone=(form.evaluator_phone.data or "").strip(),
+        )
+        link.used_at = utcnow()
+        try:
+            record_evaluation(
+                db.session, case, values, EvaluationChannel.LINK.value, current_app.config["FOLLOWUP_WORKING_DAYS"]
+            )
+        except TransitionError as exc:
+            db.session.rollback()
+            return render_template("public/message.html", title="无法评价", message=str(exc)), 409
+        return render_template(
+            "public/message.html", title="评价已提交", message="感谢您的评价！如您反映了问题，承办单位将安排专人回访。"
+        )
+    return render_template("public/evaluate.html", form=form, case=case, labels=_ITEM_LABELS)
+
+
+def init_public(app: Flask) -> None:
+    limiter.init_app(app)
+    app.register_blueprint(bp)
