@@ -118,8 +118,10 @@ class LifecycleMixin:
             "log_form": log_form,
         }
 
-    @expose("/transition/<name>/", methods=["GET", "POST"])
-    def transition_view(self, name: str):
+    # The URL part is not called "name": Flask-Admin passes URL parts to _handle_view(name, **kwargs).
+    @expose("/transition/<step>/", methods=["GET", "POST"])
+    def transition_view(self, step: str):
+        name = step
         spec = TRANSITIONS.get(name)
         if spec is None:
             flash("未知的操作。", "error")
@@ -202,7 +204,7 @@ class LifecycleMixin:
             return None
         if spec.fields:
             # Data to collect first: the same confirmation page, for all the selected rows.
-            return redirect(url_for(".transition_view", name=name, ids=",".join(ids)))
+            return redirect(url_for(".transition_view", step=name, ids=",".join(ids)))
         cases, missing = self._ids_in_scope(ids)
         self._report(spec, transition_many(db.session, cases, name, current_user), missing)
         return None

@@ -166,14 +166,14 @@ class FollowUpView(ConsoleModelView):
     def step_context(self, followup: FollowUp) -> dict:
         return {"steps": available_steps(followup, current_user), "overdue": is_overdue(followup, today_beijing())}
 
-    @expose("/step/<name>/", methods=["POST"])
-    def step_view(self, name: str):
+    @expose("/step/<step>/", methods=["POST"])
+    def step_view(self, step: str):
         followup = self._followup_in_write_scope(request.args.get("id"))
         if followup is None:
             flash("记录不存在。", "error")
             return redirect(url_for(".index_view"))
         try:
-            advance_followup(db.session, followup, name, current_user, request.form.to_dict())
+            advance_followup(db.session, followup, step, current_user, request.form.to_dict())
         except TransitionError as exc:
             flash(f"未保存：{exc}", "error")
         else:
