@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from admin_views.base import forbid
 from extensions import db
 from lifecycle.errors import ConflictError, TransitionError
 from lifecycle.evaluation_links import token_for
@@ -126,6 +127,8 @@ class LifecycleMixin:
         if spec is None:
             flash("未知的操作。", "error")
             return redirect(url_for(".index_view"))
+        if Role(current_user.role) not in spec.roles:
+            forbid()
         raw_ids = request.values.get("ids") or request.values.get("id") or ""
         cases, missing = self._ids_in_scope(raw_ids.split(","))
         if not cases:

@@ -29,6 +29,8 @@ def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[
     A case handed up the tiers stays readable by the center that first received it (首问负责)
     but only the center now holding it may change it.
     """
+    if write and user.role == Role.AUDITOR:
+        return false()  # the auditor reads everything and changes nothing
     ids = visible_center_ids(user)
     if ids is None:
         return true()

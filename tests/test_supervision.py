@@ -26,9 +26,15 @@ def _secret() -> bytes:
 def unevaluated(demo_app):
     """A completed case with an unused evaluation link, handled at a 峡山街道 village."""
     case = db.session.scalar(
-        select(Case).where(Case.status == Status.COMPLETED.value, ~Case.evaluation.has(),
-                           Case.evaluation_link.has(), Case.center.has(name="东山社区便民服务站"))
-        .order_by(Case.closed_date.desc()).limit(1)
+        select(Case)
+        .where(
+            Case.status == Status.COMPLETED.value,
+            ~Case.evaluation.has(),
+            Case.evaluation_link.has(),
+            Case.center.has(name="东山社区便民服务站"),
+        )
+        .order_by(Case.closed_date.desc())
+        .limit(1)
     )
     case.evaluation_link.expires_at = utcnow() + dt.timedelta(days=1)  # the demo data ages; keep this one live
     db.session.commit()
@@ -48,10 +54,19 @@ def test_the_public_page_needs_no_login_and_is_in_chinese(demo_app, unevaluated)
 
 def test_a_bad_rating_through_the_link_opens_a_follow_up_for_the_town_admin(demo_app, unevaluated):
     client = demo_app.test_client()
-    response = client.post(_link_url(unevaluated), data={
-        "overall": "2", "attitude": "2", "efficiency": "3", "competence": "3", "communication": "2", "integrity": "5",
-        "comment": "等了很久没人告知进度", "consent_callback": "y",
-    })
+    response = client.post(
+        _link_url(unevaluated),
+        data={
+            "overall": "2",
+            "attitude": "2",
+            "efficiency": "3",
+            "competence": "3",
+            "communication": "2",
+            "integrity": "5",
+            "comment": "等了很久没人告知进度",
+            "consent_callback": "y",
+        },
+    )
     assert "评价已提交" in response.get_data(as_text=True)
     evaluation = db.session.scalar(select(Evaluation).where(Evaluation.case_id == unevaluated.id))
     assert evaluation.channel == "link" and evaluation.overall == 2
@@ -101,10 +116,20 @@ def test_a_missing_overall_rating_is_refused_in_chinese(demo_app, unevaluated):
 
 def test_a_paper_evaluation_entered_by_a_clerk_also_opens_the_follow_up(client, unevaluated):
     login_as(client, "xiashan_dongshan")
-    response = client.post("/admin/evaluation/new/", data={
-        "case": unevaluated.id, "overall": "1", "attitude": "1", "efficiency": "1", "competence": "1",
-        "communication": "1", "integrity": "1", "channel": "paper", "comment": "态度差",
-    })
+    response = client.post(
+        "/admin/evaluation/new/",
+        data={
+            "case": unevaluated.id,
+            "overall": "1",
+            "attitude": "1",
+            "efficiency": "1",
+            "competence": "1",
+            "communication": "1",
+            "integrity": "1",
+            "channel": "paper",
+            "comment": "态度差",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     evaluation = db.session.scalar(select(Evaluation).where(Evaluation.case_id == unevaluated.id))
     assert evaluation.followup is not None and evaluation.followup.assignee.username == "xiashan_admin"
@@ -113,10 +138,19 @@ def test_a_paper_evaluation_entered_by_a_clerk_also_opens_the_follow_up(client, 
 def test_an_open_case_cannot_be_evaluated(client):
     login_as(client, "qu_admin")
     open_case = db.session.scalar(select(Case).where(Case.status == Status.IN_PROGRESS.value).limit(1))
-    body = client.post("/admin/evaluation/new/", data={
-        "case": open_case.id, "overall": "5", "attitude": "5", "efficiency": "5", "competence": "5",
-        "communication": "5", "integrity": "5", "channel": "paper",
-    }).get_data(as_text=True)
+    body = client.post(
+        "/admin/evaluation/new/",
+        data={
+            "case": open_case.id,
+            "overall": "5",
+            "attitude": "5",
+            "efficiency": "5",
+            "competence": "5",
+            "communication": "5",
+            "integrity": "5",
+            "channel": "paper",
+        },
+    ).get_data(as_text=True)
     assert "案件办结或终止后才能评价" in body
     assert db.session.scalar(select(Evaluation).where(Evaluation.case_id == open_case.id)) is None
 
@@ -137,8 +171,9 @@ def test_a_follow_up_goes_through_call_back_rectification_feedback_and_close(cli
         advance_followup(db.session, followup, step, admin, data)
         assert followup.status == status
     assert followup.closed_date is not None and followup.callback_by
-    steps = db.session.scalars(select(AuditLog.changes).where(AuditLog.event == "followup",
-                                                              AuditLog.object_id == str(followup.id))).all()
+    steps = db.session.scalars(
+        select(AuditLog.changes).where(AuditLog.event == "followup", AuditLog.object_id == str(followup.id))
+    ).all()
     assert len(steps) == 4
 
 
@@ -155,8 +190,9 @@ def test_follow_up_steps_keep_their_order_and_need_their_record(client):
 def test_an_appeal_marks_a_mistaken_review_and_closes(client):
     followup = _open_followup()
     admin = db.session.scalar(select(User).where(User.username == "qu_admin"))
-    advance_followup(db.session, followup, "appeal", admin, {"appeal_outcome": "mistaken",
-                                                              "appeal_reason": "申请人误点评价"})
+    advance_followup(
+        db.session, followup, "appeal", admin, {"appeal_outcome": "mistaken", "appeal_reason": "申请人误点评价"}
+    )
     assert followup.status == "closed" and followup.appeal_outcome == "mistaken"
 
 
@@ -176,7 +212,10 @@ def test_follow_up_steps_from_the_console_and_the_overdue_flag(client):
     assert "已超期" in listing and followup.evaluation.case.number in listing
     page = client.get(f"/admin/followup/details/?id={followup.id}").get_data(as_text=True)
     assert "回访" in page and "申诉复核" in page
-    response = client.post(f"/admin/followup/step/call_back/?id={followup.id}",
-                           data={"callback_record": "已电话联系申请人"}, follow_redirects=True)
+    response = client.post(
+        f"/admin/followup/step/call_back/?id={followup.id}",
+        data={"callback_record": "已电话联系申请人"},
+        follow_redirects=True,
+    )
     assert "回访记录已保存" in response.get_data(as_text=True)
     assert db.session.get(FollowUp, followup.id).status == "called_back"
