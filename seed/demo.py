@@ -1748,7 +1748,7 @@ def _seed_cases(
                 "hand_off",
                 actor,
                 {"reason": "本站无法办结，按首问负责转镇(街道)便民服务中心兜底办理"},
-                at=_noon(spec.received_date) + dt.timedelta(hours=3),
+                at=max(log.at for log in case.logs) + dt.timedelta(hours=1),
             )
 
 

@@ -127,3 +127,68 @@ def test_village_operator_sees_only_its_station_and_not_another_towns_case(page)
     details = page.content()
     assert "记录不存在" in details
     assert foreign.number not in details and foreign.applicant.name not in details
+
+
+@pytest.mark.browser
+def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_follow_up(page):
+    from models import FollowUp
+
+    case = db.session.scalar(
+        select(Case).join(Case.center).where(Case.status == "submitted", Case.mode == "delegated",
+                                             Center.name == "峡山街道便民服务中心").order_by(Case.id).limit(1)
+    )
+    _login(page, "xiashan_admin")
+    details = page.base_url + f"/admin/case/details/?id={case.id}"
+
+    page.goto(details)
+    page.click(".transition-buttons a:has-text('受理')")
+    page.select_option("select[name=agent]", index=1)
+    for box in ("application_confirmed", "undertaking_confirmed", "agreement_signed"):
+        page.check(f"input[name={box}]")
+    page.click("button:has-text('确认受理')")
+    page.wait_for_url("**/details/**")
+    assert "已受理" in page.content()
+
+    page.click(".transition-buttons button:has-text('开始办理')")
+    page.wait_for_url("**/details/**")
+    page.fill("textarea[name=content]", "联系区市场监管局核对经营范围")
+    page.click("button:has-text('记录办理过程')")
+    page.wait_for_url("**/details/**")
+    assert "联系区市场监管局核对经营范围" in page.content()
+
+    page.click(".transition-buttons a:has-text('办结')")
+    page.fill("input[name=completion_result]", "准予登记，已发放营业执照")
+    page.click("button:has-text('确认办结')")
+    page.wait_for_load_state("networkidle")
+    assert "须经申请人在《代办服务办结单》上签字确认" in page.content()  # validated on the server
+    page.fill("input[name=completion_result]", "准予登记，已发放营业执照")
+    page.check("input[name=completion_signed]")
+    page.check("input[name=materials_returned]")
+    page.click("button:has-text('确认办结')")
+    page.wait_for_url("**/details/**")
+    _shot(page, "case_completed")
+    body = page.content()
+    assert "已办结" in body and "准予登记，已发放营业执照" in body
+    link = page.locator("code.evaluation-url").inner_text()
+
+    # The applicant opens the one-time link on a phone, without logging in.
+    applicant = page.context.browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    phone = applicant.new_page()
+    phone.goto(link)
+    phone.check("input[name=overall][value='1']")
+    phone.check("input[name=attitude][value='1']")
+    phone.fill("textarea[name=comment]", "多次催问才告知进度")
+    _shot(phone, "public_evaluation_form")
+    phone.click("button:has-text('提交评价')")
+    phone.wait_for_load_state("networkidle")
+    assert "评价已提交" in phone.content()
+    phone.goto(link)
+    assert "该评价链接已使用" in phone.content()
+    applicant.close()
+
+    followup = db.session.scalar(select(FollowUp).join(FollowUp.evaluation).where(
+        FollowUp.evaluation.has(case_id=case.id)))
+    assert followup is not None and followup.status == "open" and followup.assignee.username == "xiashan_admin"
+    page.goto(page.base_url + f"/admin/followup/details/?id={followup.id}")
+    _shot(page, "followup_open")
+    assert "待回访" in page.content() and case.number in page.content()
