@@ -7,6 +7,7 @@ import typing as t
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
 from sqlalchemy import inspect
@@ -169,6 +170,23 @@ class ConsoleModelView(ModelView):
         return groups
 
     # --- writes: business rules become messages next to the fields ------------
+    def validate_form(self, form) -> bool:
+        """Also refuse a posted choice outside the user's dropdown.
+
+        A QuerySelectField that allows a blank silently turns an id it does not offer (another
+        town's agent, say) into None; here that counts as an error, not as "no value".
+        """
+        valid = super().validate_form(form)
+        if request.method != "POST":
+            return valid
+        for field in form:
+            if isinstance(field, QuerySelectField) and field.data is None:
+                raw = [value for value in (field.raw_data or []) if value not in ("", "__None")]
+                if raw:
+                    field.errors = [*field.errors, "所选项不存在或不在您的管辖范围内"]
+                    valid = False
+        return valid
+
     def on_model_change(self, form, model, is_created: bool) -> None:
         with db.session.no_autoflush:
             errors = rules.errors_for(db.session, model)

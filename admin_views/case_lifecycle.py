@@ -171,6 +171,8 @@ class LifecycleMixin:
 
     @expose("/log/", methods=["POST"])
     def log_view(self):
+        if Role(current_user.role) not in self.write_roles:
+            forbid()
         case = self._case_in_write_scope(request.args.get("id"))
         if case is None:
             flash("记录不存在。", "error")

@@ -9,14 +9,14 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from admin_views.base import STAFF_ROLES, ConsoleModelView
+from admin_views.base import STAFF_ROLES, ConsoleModelView, forbid
 from admin_views.reference import TownFilter
 from extensions import db
 from lifecycle.errors import TransitionError
 from lifecycle.scope import scope_clause, visible_center_ids
 from lifecycle.supervision import advance_followup, available_steps, is_overdue, open_followup_if_bad
 from models import Case, Evaluation, FollowUp, User
-from models.enums import AppealOutcome, EvaluationChannel, FollowUpStatus, Rating, choices
+from models.enums import AppealOutcome, EvaluationChannel, FollowUpStatus, Rating, Role, choices
 from models.identifiers import mask_phone, normalize_phone
 from models.time import format_beijing, today_beijing
 
@@ -168,6 +168,8 @@ class FollowUpView(ConsoleModelView):
 
     @expose("/step/<step>/", methods=["POST"])
     def step_view(self, step: str):
+        if Role(current_user.role) not in self.write_roles:
+            forbid()
         followup = self._followup_in_write_scope(request.args.get("id"))
         if followup is None:
             flash("记录不存在。", "error")

@@ -37,7 +37,7 @@ class UserView(ConsoleModelView):
     column_searchable_list = ["username", "full_name"]
     column_filters = [FilterEqual(User.role, "角色", options=choices(Role))]
     column_default_sort = [("id", False)]
-    form_columns = ["username", "full_name", "role", "center", "active"]
+    form_columns = ["username", "full_name", "role", "center", "active", "new_password"]
     form_extra_fields = {
         "new_password": PasswordField(
             "设置新密码",
