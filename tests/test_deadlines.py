@@ -1,0 +1,64 @@
+"""Working days on the State Council calendar: holidays skipped, adjusted weekend workdays counted."""
+
+import datetime as dt
+
+import pytest
+
+from lifecycle.deadlines import (
+    DUE_SOON,
+    ON_TIME,
+    OVERDUE,
+    PAUSED,
+    add_working_days,
+    deadline_state,
+    is_workday,
+    working_days_between,
+)
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        # National Day 2026: 10-01..10-07 off, Saturday 10-10 an adjusted working day.
+        (dt.date(2026, 9, 30), 1, dt.date(2026, 10, 8)),
+        (dt.date(2026, 9, 30), 3, dt.date(2026, 10, 10)),
+        (dt.date(2026, 9, 30), 4, dt.date(2026, 10, 12)),
+        # Spring Festival 2026: 02-15..02-23 off; Saturday 02-14 and Saturday 02-28 adjusted working days.
+        (dt.date(2026, 2, 13), 1, dt.date(2026, 2, 14)),
+        (dt.date(2026, 2, 14), 1, dt.date(2026, 2, 24)),
+        (dt.date(2026, 2, 26), 2, dt.date(2026, 2, 28)),
+        # An ordinary week: Friday plus one working day is Monday.
+        (dt.date(2026, 11, 20), 1, dt.date(2026, 11, 23)),
+    ],
+)
+def test_adding_working_days_follows_the_holiday_calendar(start, days, expected):
+    assert add_working_days(start, days) == expected
+
+
+def test_adjusted_saturdays_are_working_days_and_holidays_are_not():
+    assert is_workday(dt.date(2026, 10, 10)) and is_workday(dt.date(2026, 2, 28))
+    assert not is_workday(dt.date(2026, 10, 5)) and not is_workday(dt.date(2026, 2, 17))
+
+
+def test_a_year_without_published_holidays_falls_back_to_weekdays():
+    assert is_workday(dt.date(2027, 3, 3)) and not is_workday(dt.date(2027, 3, 6))
+
+
+def test_working_days_between_counts_the_end_not_the_start():
+    assert working_days_between(dt.date(2026, 9, 28), dt.date(2026, 10, 9)) == 4
+    assert working_days_between(dt.date(2026, 10, 9), dt.date(2026, 10, 9)) == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "promised", "expected"),
+    [
+        ("in_progress", dt.date(2026, 11, 25), OVERDUE),
+        ("in_progress", dt.date(2026, 11, 27), DUE_SOON),  # Thu 11-26 + 2 working days = Mon 11-30
+        ("accepted", dt.date(2026, 11, 30), DUE_SOON),
+        ("registered", dt.date(2026, 12, 1), ON_TIME),
+        ("suspended", dt.date(2026, 11, 1), PAUSED),
+        ("completed", dt.date(2026, 11, 1), None),
+    ],
+)
+def test_deadline_states(status, promised, expected):
+    assert deadline_state(status, promised, dt.date(2026, 11, 26)) == expected
