@@ -5,6 +5,8 @@ from __future__ import annotations
 import typing as t
 
 from flask import abort, flash, redirect, request, url_for
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField
@@ -145,6 +147,12 @@ class ConsoleModelView(ModelView):
             return None
         in_scope = scope_clause(self.model, current_user, write=self._is_write_request())
         return db.session.query(self.model).filter(pk == key, in_scope).one_or_none()
+
+    @action("delete", lazy_gettext("Delete"), lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        # Posted ids are strings; psycopg 3 binds them as VARCHAR and PostgreSQL will not compare
+        # that with an integer key. The rows are re-selected through the scoped get_query.
+        return super().action_delete([key for key in map(_int_or_none, ids) if key is not None])
 
     def _create_ajax_loader(self, name: str, options: dict[str, t.Any]) -> QueryAjaxModelLoader:
         attr = getattr(self.model, name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterInList
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual, IntInListFilter
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
@@ -259,7 +259,7 @@ class CaseView(LifecycleMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelVie
         ItemFilter(),
         DateBetweenFilter(Case.received_date, "受理日期"),
         DateBetweenFilter(Case.promised_date, "承诺办结日期"),
-        FilterInList(Case.applicant_id, "申请人编号"),
+        IntInListFilter(Case.applicant_id, "申请人编号"),
         DeadlineFilter(),
     ]
     column_default_sort = [("received_date", True), ("id", True)]
@@ -317,7 +317,7 @@ class CaseView(LifecycleMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelVie
     }
 
     def applicant_filter_url(self, applicant_ids):
-        return url_for(".index_view", flt0_applicant_id_filterinlist=",".join(map(str, applicant_ids)))
+        return url_for(".index_view", flt0_applicant_id_intinlistfilter=",".join(map(str, applicant_ids)))
 
     @expose("/reveal/", methods=["POST"])
     def reveal_view(self):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, IntInListFilter
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
@@ -92,7 +92,7 @@ class ApplicantView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
         FilterEqual(Applicant.kind, "申请人类型", options=choices(ApplicantKind)),
         CenterFilter(Applicant.center_id, "登记机构"),
         TownFilter(Applicant.center_id),
-        FilterInList(Applicant.id, "申请人编号"),
+        IntInListFilter(Applicant.id, "申请人编号"),
     ]
     column_default_sort = [("id", True)]
     form_columns = [
@@ -142,7 +142,7 @@ class ApplicantView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
     }
 
     def applicant_filter_url(self, applicant_ids):
-        return url_for(".index_view", flt0_id_filterinlist=",".join(map(str, applicant_ids)))
+        return url_for(".index_view", flt0_id_intinlistfilter=",".join(map(str, applicant_ids)))
 
     def on_model_change(self, form, model, is_created):
         force_center(model)
@@ -185,7 +185,7 @@ class AgentView(ConsoleModelView):
     column_filters = [
         CenterFilter(Agent.center_id, "所属机构"),
         TownFilter(Agent.center_id),
-        FilterEqual(Agent.active, "在岗", options=[("1", "在岗"), ("0", "停用")]),
+        BooleanEqualFilter(Agent.active, "在岗"),
     ]
     column_default_sort = [("staff_no", False), ("id", False)]
     form_columns = ["staff_no", "name", "center", "phone", "active", "items"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, FilterLike
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from sqlalchemy import select
@@ -37,7 +37,11 @@ class TownFilter(DynamicOptionsFilter):
         except (TypeError, ValueError):
             return query.filter(self.column.is_(None) & self.column.isnot(None))
         subtree = select(Center.id).where((Center.id == town_id) | (Center.parent_id == town_id))
-        return query.filter(self.column.in_(subtree))
+        return query.filter(self.column.in_(self.rows_in(subtree)))
+
+    def rows_in(self, centers):
+        """The values of this filter's column that belong to the given centers (the centers themselves here)."""
+        return centers
 
     def operation(self):
         return "等于"
@@ -139,7 +143,7 @@ class ServiceItemView(ConsoleModelView):
     column_searchable_list = ["code", "name"]
     column_filters = [
         FilterLike("department.name", "办理部门"),
-        FilterEqual(ServiceItem.online_declarable, "可网上申报", options=[("1", "是"), ("0", "否")]),
+        BooleanEqualFilter(ServiceItem.online_declarable, "可网上申报"),
     ]
     column_default_sort = [("code", False), ("id", False)]
     form_columns = [

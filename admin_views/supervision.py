@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual, IntEqualFilter
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -22,6 +22,22 @@ from models.time import format_beijing, today_beijing
 
 RATING_CHOICES = [(m.value, label) for m, label in zip(Rating, [c[1] for c in choices(Rating)], strict=True)]
 _RATING_FIELDS = ("overall", "attitude", "efficiency", "competence", "communication", "integrity")
+
+
+class EvaluationTownFilter(TownFilter):
+    def __init__(self) -> None:
+        super().__init__(Evaluation.case_id)
+
+    def rows_in(self, centers):
+        return select(Case.id).where(Case.center_id.in_(centers))
+
+
+class FollowUpTownFilter(TownFilter):
+    def __init__(self) -> None:
+        super().__init__(FollowUp.evaluation_id)
+
+    def rows_in(self, centers):
+        return select(Evaluation.id).join(Evaluation.case).where(Case.center_id.in_(centers))
 
 
 def _rating(view, context, model, name):
@@ -61,9 +77,9 @@ class EvaluationView(ConsoleModelView):
     }
     column_searchable_list = ["case.number"]
     column_filters = [
-        FilterEqual(Evaluation.overall, "总体评价", options=[(str(v), t) for v, t in RATING_CHOICES]),
+        IntEqualFilter(Evaluation.overall, "总体评价", options=[(str(v), t) for v, t in RATING_CHOICES]),
         FilterEqual(Evaluation.channel, "评价渠道", options=choices(EvaluationChannel)),
-        TownFilter(Case.center_id),
+        EvaluationTownFilter(),
         DateBetweenFilter(Evaluation.created_at, "评价时间"),
     ]
     column_default_sort = [("created_at", True), ("id", True)]
@@ -79,12 +95,6 @@ class EvaluationView(ConsoleModelView):
     ]
     column_details_list = form_columns + ["created_at", "followup"]
     form_ajax_refs = {"case": {"fields": ["number"], "page_size": 20, "placeholder": "输入案件编号"}}
-
-    def get_query(self):
-        return super().get_query().join(Evaluation.case)
-
-    def get_count_query(self):
-        return super().get_count_query().join(Evaluation.case)
 
     def on_model_change(self, form, model, is_created):
         if model.evaluator_phone:
@@ -150,18 +160,12 @@ class FollowUpView(ConsoleModelView):
         FilterEqual(FollowUp.status, "回访状态", options=choices(FollowUpStatus)),
         OverdueFollowUpFilter(),
         DateBetweenFilter(FollowUp.due_date, "办理期限"),
-        TownFilter(Case.center_id),
+        FollowUpTownFilter(),
     ]
     column_default_sort = [("due_date", False), ("id", False)]
     # Only who and by when are edited here; the record itself advances through the steps.
     form_columns = ["assignee", "due_date"]
     form_args = {"assignee": {"query_factory": _assignable_users, "blank_text": "(未指派)"}}
-
-    def get_query(self):
-        return super().get_query().join(FollowUp.evaluation).join(Evaluation.case)
-
-    def get_count_query(self):
-        return super().get_count_query().join(FollowUp.evaluation).join(Evaluation.case)
 
     def step_context(self, followup: FollowUp) -> dict:
         return {"steps": available_steps(followup, current_user), "overdue": is_overdue(followup, today_beijing())}

@@ -134,8 +134,11 @@ def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_
     from models import FollowUp
 
     case = db.session.scalar(
-        select(Case).join(Case.center).where(Case.status == "submitted", Case.mode == "delegated",
-                                             Center.name == "峡山街道便民服务中心").order_by(Case.id).limit(1)
+        select(Case)
+        .join(Case.center)
+        .where(Case.status == "submitted", Case.mode == "delegated", Center.name == "峡山街道便民服务中心")
+        .order_by(Case.id)
+        .limit(1)
     )
     _login(page, "xiashan_admin")
     details = page.base_url + f"/admin/case/details/?id={case.id}"
@@ -186,8 +189,9 @@ def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_
     assert "该评价链接已使用" in phone.content()
     applicant.close()
 
-    followup = db.session.scalar(select(FollowUp).join(FollowUp.evaluation).where(
-        FollowUp.evaluation.has(case_id=case.id)))
+    followup = db.session.scalar(
+        select(FollowUp).join(FollowUp.evaluation).where(FollowUp.evaluation.has(case_id=case.id))
+    )
     assert followup is not None and followup.status == "open" and followup.assignee.username == "xiashan_admin"
     page.goto(page.base_url + f"/admin/followup/details/?id={followup.id}")
     _shot(page, "followup_open")
