@@ -187,6 +187,32 @@ def _town(view, context, model, name):
     return town.name if town else "区级"
 
 
+# The case form in the order a clerk fills it; the inline lists are edited in their own sections.
+CASE_FIELDSETS = [
+    (
+        "受理信息",
+        (
+            "center",
+            "mode",
+            "items",
+            "applicant",
+            "agent",
+            "delegation_scope",
+            "received_date",
+            "promised_date",
+            "summary",
+        ),
+    ),
+    ("远程帮办(电话、视频指导，材料与结果邮寄)", ("remote_channel", "tracking_in", "tracking_out")),
+    ("上门帮办", ("visit_address", "visit_at")),
+    ("结果领取", ("result_delivery", "delivery_address")),
+    ("申请材料", ("materials",)),
+    ("法定收费(帮办代办服务免费，仅登记法律法规规定由申请人缴纳的费用)", ("fees",)),
+    ("办理过程记录", ("logs",)),
+]
+INLINE_FIELDS = {"materials", "fees", "logs"}
+
+
 def _export_columns() -> list:
     from models.identifiers import mask_id_number, mask_phone
 
@@ -263,48 +289,10 @@ class CaseView(LifecycleMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelVie
         DeadlineFilter(),
     ]
     column_default_sort = [("received_date", True), ("id", True)]
-    form_columns = [
-        "center",
-        "mode",
-        "items",
-        "applicant",
-        "agent",
-        "delegation_scope",
-        "received_date",
-        "promised_date",
-        "remote_channel",
-        "tracking_in",
-        "tracking_out",
-        "visit_address",
-        "visit_at",
-        "result_delivery",
-        "delivery_address",
-        "summary",
-    ]
+    form_columns = [name for _, fields in CASE_FIELDSETS for name in fields if name not in INLINE_FIELDS]
     form_ajax_refs = {"applicant": {"fields": ["name"], "page_size": 20, "placeholder": "输入申请人姓名或单位名称"}}
     inline_models = [MaterialInline(CaseMaterial), FeeInline(CaseFee), LogInline(CaseLog)]
-    form_rules = [
-        rules.FieldSet(
-            (
-                "center",
-                "mode",
-                "items",
-                "applicant",
-                "agent",
-                "delegation_scope",
-                "received_date",
-                "promised_date",
-                "summary",
-            ),
-            "受理信息",
-        ),
-        rules.FieldSet(("remote_channel", "tracking_in", "tracking_out"), "远程帮办(电话、视频指导，材料与结果邮寄)"),
-        rules.FieldSet(("visit_address", "visit_at"), "上门帮办"),
-        rules.FieldSet(("result_delivery", "delivery_address"), "结果领取"),
-        rules.FieldSet(("materials",), "申请材料"),
-        rules.FieldSet(("fees",), "法定收费(帮办代办服务免费，仅登记法律法规规定由申请人缴纳的费用)"),
-        rules.FieldSet(("logs",), "办理过程记录"),
-    ]
+    form_rules = [rules.FieldSet(fields, title) for title, fields in CASE_FIELDSETS]
     form_args = {
         "center": {"query_factory": scoped_centers, "description": "只能受理进驻本机构的事项"},
         "agent": {"query_factory": _scoped_agents, "blank_text": "（暂未指派）"},
