@@ -34,6 +34,7 @@ def forbid() -> t.NoReturn:
 
 
 STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
+ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
 
 
 def _int_or_none(value: t.Any) -> int | None:
@@ -45,10 +46,14 @@ def _int_or_none(value: t.Any) -> int | None:
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
-    """Autocomplete that offers, and accepts on submit, only rows in the user's scope."""
+    """Autocomplete in forms: offers, and accepts on submit, only rows the user may change.
+
+    Write scope, not read scope: a station still reads a case it handed up, but may not
+    attach a new evaluation to it.
+    """
 
     def get_query(self):
-        return super().get_query().filter(scope_clause(self.model, current_user))
+        return super().get_query().filter(scope_clause(self.model, current_user, write=True))
 
     def get_one(self, pk: t.Any) -> t.Any:
         key = _int_or_none(pk)
@@ -105,6 +110,10 @@ class ConsoleModelView(ModelView):
         response = super()._handle_view(name, **kwargs)
         if response is not None:
             return response
+        if name == "action_view" and request.method == "POST":
+            action_name = request.form.get("action", "")
+            if action_name and not self.is_action_allowed(action_name):
+                forbid()
         allowed = {
             "create_view": self.can_create,
             "edit_view": self.can_edit,
@@ -178,6 +187,25 @@ class ConsoleModelView(ModelView):
         return groups
 
     # --- writes: business rules become messages next to the fields ------------
+    # Personal-data columns shown masked in edit forms; an unchanged masked value keeps the stored one.
+    masked_form_fields: dict[str, t.Callable[[str | None], str]] = {}
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if request.method == "GET" and obj is not None:
+            for name, mask in self.masked_form_fields.items():
+                if name in form:
+                    form[name].data = mask(getattr(obj, name))
+        return form
+
+    def keep_masked_values(self, model) -> None:
+        """After populate_obj: a field that came back as its own mask keeps the stored value."""
+        state = inspect(model)
+        for name, mask in self.masked_form_fields.items():
+            history = state.attrs[name].history
+            if history.deleted and getattr(model, name) == mask(history.deleted[0]):
+                setattr(model, name, history.deleted[0])
+
     def validate_form(self, form) -> bool:
         """Also refuse a posted choice outside the user's dropdown.
 

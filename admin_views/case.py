@@ -30,7 +30,7 @@ from lifecycle.deadlines import (
     due_soon_limit,
 )
 from lifecycle.scope import scope_clause
-from models import Agent, Case, CaseFee, CaseLog, CaseMaterial, Center, Department, ServiceItem
+from models import Agent, Case, CaseFee, CaseMaterial, Center, ServiceItem
 from models.case import case_item
 from models.enums import (
     DelegationScope,
@@ -137,20 +137,6 @@ def _scoped_agents():
     ).all()
 
 
-class LogInline(InlineFormAdmin):
-    # The time of an entry is when it is written; the clerk records who, which department, what.
-    form_columns = ["id", "agent", "department", "content"]
-    form_label = "办理过程记录"
-    column_labels = {"agent": "代办员", "department": "联系部门", "content": "内容"}
-    form_args = {
-        "agent": {"query_factory": _scoped_agents, "blank_text": "（不指定）"},
-        "department": {
-            "query_factory": lambda: db.session.scalars(select(Department).order_by(Department.id)).all(),
-            "blank_text": "（不涉及部门）",
-        },
-    }
-
-
 def _items(view, context, model, name):
     return "、".join(i.name for i in model.items)
 
@@ -208,9 +194,8 @@ CASE_FIELDSETS = [
     ("结果领取", ("result_delivery", "delivery_address")),
     ("申请材料", ("materials",)),
     ("法定收费(帮办代办服务免费，仅登记法律法规规定由申请人缴纳的费用)", ("fees",)),
-    ("办理过程记录", ("logs",)),
 ]
-INLINE_FIELDS = {"materials", "fees", "logs"}
+INLINE_FIELDS = {"materials", "fees"}
 
 
 def _export_columns() -> list:
@@ -291,8 +276,14 @@ class CaseView(LifecycleMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelVie
     column_default_sort = [("received_date", True), ("id", True)]
     form_columns = [name for _, fields in CASE_FIELDSETS for name in fields if name not in INLINE_FIELDS]
     form_ajax_refs = {"applicant": {"fields": ["name"], "page_size": 20, "placeholder": "输入申请人姓名或单位名称"}}
-    inline_models = [MaterialInline(CaseMaterial), FeeInline(CaseFee), LogInline(CaseLog)]
-    form_rules = [rules.FieldSet(fields, title) for title, fields in CASE_FIELDSETS]
+    # The progress log is append-only: entries come from transitions and the details page's form.
+    inline_models = [MaterialInline(CaseMaterial), FeeInline(CaseFee)]
+    form_create_rules = [rules.FieldSet(fields, title) for title, fields in CASE_FIELDSETS]
+    # After creation the center changes only by hand-off and the mode never: both drive the lifecycle.
+    form_edit_rules = [
+        rules.FieldSet(tuple(f for f in fields if f not in ("center", "mode")), title)
+        for title, fields in CASE_FIELDSETS
+    ]
     form_args = {
         "center": {"query_factory": scoped_centers, "description": "只能受理进驻本机构的事项"},
         "agent": {"query_factory": _scoped_agents, "blank_text": "（暂未指派）"},
@@ -345,8 +336,4 @@ class CaseView(LifecycleMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelVie
 
     def on_model_change(self, form, model, is_created):
         force_center(model)
-        author = current_user.full_name or current_user.username
-        for entry in model.logs:
-            if not entry.author:
-                entry.author = author
         super().on_model_change(form, model, is_created)

@@ -144,8 +144,16 @@ class ApplicantView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
     def applicant_filter_url(self, applicant_ids):
         return url_for(".index_view", flt0_id_intinlistfilter=",".join(map(str, applicant_ids)))
 
+    masked_form_fields = {
+        "id_number": mask_id_number,
+        "contact_id_number": mask_id_number,
+        "phone": mask_phone,
+        "contact_phone": mask_phone,
+    }
+
     def on_model_change(self, form, model, is_created):
         force_center(model)
+        self.keep_masked_values(model)
         for field in ("id_number", "contact_id_number", "credit_code"):
             value = getattr(model, field)
             setattr(model, field, normalize_id_number(value) if value else None)

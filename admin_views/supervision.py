@@ -9,7 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from admin_views.base import STAFF_ROLES, ConsoleModelView, forbid
+from admin_views.base import ADMIN_ROLES, STAFF_ROLES, ConsoleModelView, forbid
 from admin_views.reference import TownFilter
 from extensions import db
 from lifecycle.errors import TransitionError
@@ -45,7 +45,11 @@ def _rating(view, context, model, name):
 
 
 class EvaluationView(ConsoleModelView):
-    write_roles = STAFF_ROLES
+    # An evaluation is the applicant's word: recorded once, never edited, least of all by the
+    # station it judges (a wrong one is corrected through the follow-up's appeal).
+    write_roles = frozenset()
+    create_roles = STAFF_ROLES
+    masked_form_fields = {"evaluator_phone": mask_phone}
     column_list = ["case", "overall", "asked_for_anything", "channel", "consent_callback", "created_at"]
     column_labels = {
         "case": "案件编号",
@@ -133,7 +137,10 @@ class OverdueFollowUpFilter(BaseSQLAFilter):
 
 
 class FollowUpView(ConsoleModelView):
-    write_roles = STAFF_ROLES
+    # Reassigning or re-dating a follow-up is for the admins above the handling center;
+    # staff record the call-back, rectification and feedback through the steps.
+    write_roles = ADMIN_ROLES
+    step_roles = STAFF_ROLES
     create_roles = frozenset()  # a follow-up opens from a bad review, never from a blank form
     details_template = "followup/details.html"
     column_list = ["evaluation", "assignee", "status", "due_date", "callback_at", "closed_date", "appeal_outcome"]
@@ -172,7 +179,7 @@ class FollowUpView(ConsoleModelView):
 
     @expose("/step/<step>/", methods=["POST"])
     def step_view(self, step: str):
-        if Role(current_user.role) not in self.write_roles:
+        if Role(current_user.role) not in self.step_roles:
             forbid()
         followup = self._followup_in_write_scope(request.args.get("id"))
         if followup is None:

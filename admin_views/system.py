@@ -117,6 +117,11 @@ class AuditLogView(ConsoleModelView):
         ("logout", "退出"),
         ("password_change", "修改密码"),
         ("forbidden", "越权访问(403)"),
+        ("transition", "案件状态变更"),
+        ("followup", "差评回访办理"),
+        ("export", "导出"),
+        ("reveal", "查看完整个人信息"),
+        ("search_id", "按证件号码查找"),
     ]
     column_choices = {"event": EVENTS, "role": choices(Role) + [("system", "系统")], "object_type": OBJECT_TYPES}
     column_formatters = {"at": lambda v, c, m, n: format_beijing(m.at)}

@@ -23,6 +23,7 @@ bp = Blueprint("auth", __name__)
 MAX_FAILURES = 5
 LOCK_MINUTES = 30
 _BAD_LOGIN = "用户名或密码错误，或账号已被锁定。"
+_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$dUZks1sO9lXo6nBd0ojBwQ$aXT4VpTUCGuYlEIs2S3kf53Ly1FquLel/3r3O57fbb8"
 
 
 class LoginForm(FlaskForm):
@@ -76,6 +77,8 @@ def login():
                         actor=user,
                     )
             else:
+                # Spend the same argon2 time as a real check, so timing does not tell which names exist.
+                User(password_hash=_DUMMY_HASH).check_password(form.password.data)
                 audit.record(db.session, "login_failed", None, summary="登录失败：未知用户名")
             db.session.commit()
             flash(_BAD_LOGIN, "error")

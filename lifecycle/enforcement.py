@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from lifecycle import rules
 from lifecycle.deadlines import add_working_days
+from lifecycle.errors import RuleError
 from lifecycle.numbering import next_case_number
 from models import Case, CaseFee, CaseLog, CaseMaterial
 from models.enums import Mode, Status
@@ -27,6 +28,13 @@ def prepare_new_case(session: Session, case: Case) -> None:
 
 
 def _before_flush(session: Session, flush_context: object, instances: object) -> None:
+    # The progress log is the case's history (plan 二(四) 全程跟踪): entries are added, never rewritten.
+    for obj in session.deleted:
+        if isinstance(obj, CaseLog):
+            raise RuleError({"logs": "办理过程记录不能删除"})
+    for obj in session.dirty:
+        if isinstance(obj, CaseLog) and session.is_modified(obj):
+            raise RuleError({"logs": "办理过程记录不能修改"})
     touched = set(session.new) | set(session.dirty)
     for obj in list(touched):
         if isinstance(obj, (CaseFee, CaseLog, CaseMaterial)) and obj.case is not None:

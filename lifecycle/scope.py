@@ -43,7 +43,7 @@ def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[
     if model is Agent:
         return Agent.center_id.in_(ids)
     if model is Applicant:
-        has_case = select(Case.id).where(Case.applicant_id == Applicant.id, scope_clause(Case, user)).exists()
+        has_case = select(Case.id).where(Case.applicant_id == Applicant.id, scope_clause(Case, user, write)).exists()
         return or_(Applicant.center_id.in_(ids), has_case)
     if model is Evaluation:
         return Evaluation.case_id.in_(select(Case.id).where(scope_clause(Case, user)))

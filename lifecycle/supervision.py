@@ -139,10 +139,18 @@ STEPS: dict[str, Step] = {
 }
 
 
+# 申诉复核 judges the review itself, so it is not left to the station that was reviewed.
+APPEAL_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
+
+
+def _may(user: User, step: Step) -> bool:
+    return step.name != "appeal" or Role(user.role) in APPEAL_ROLES
+
+
 def available_steps(followup: FollowUp, user: User) -> list[Step]:
     if not can_change_case(user, followup.evaluation.case):
         return []
-    return [s for s in STEPS.values() if FollowUpStatus(followup.status) in s.sources]
+    return [s for s in STEPS.values() if FollowUpStatus(followup.status) in s.sources and _may(user, s)]
 
 
 def advance_followup(
@@ -154,6 +162,8 @@ def advance_followup(
         raise TransitionError("未知的操作")
     if not can_change_case(actor, followup.evaluation.case):
         raise TransitionError("该回访不在您的办理范围内")
+    if not _may(actor, step):
+        raise TransitionError("申诉复核须由镇街或区级管理员办理")
     if FollowUpStatus(followup.status) not in step.sources:
         raise TransitionError(f"回访当前为“{followup.status_label}”，不能“{step.label}”")
     values = {key: (data.get(key) or "").strip() for key in step.fields}

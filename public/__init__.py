@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, current_app, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -90,6 +91,13 @@ def evaluate(token: str):
         except TransitionError as exc:
             db.session.rollback()
             return render_template("public/message.html", title="无法评价", message=str(exc)), 409
+        except IntegrityError:
+            db.session.rollback()  # a second submit raced the first: the unique case_id refused it
+            return render_template(
+                "public/message.html",
+                title="已完成评价",
+                message="该评价链接已使用，每次服务只能评价一次。感谢您的评价！",
+            ), 410
         return render_template(
             "public/message.html", title="评价已提交", message="感谢您的评价！如您反映了问题，承办单位将安排专人回访。"
         )

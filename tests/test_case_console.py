@@ -149,3 +149,76 @@ def test_a_handed_off_case_is_read_only_for_the_first_center_and_invisible_to_an
     assert ">受理</a>" in client.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True) or (
         case.status != Status.SUBMITTED
     )
+
+
+def test_a_case_edit_cannot_move_it_to_another_center_or_change_its_mode(operator):
+    case = _case("in_progress", mode="delegated")
+    form = operator.get(f"/admin/case/edit/?id={case.id}").get_data(as_text=True)
+    assert 'name="center"' not in form and 'name="mode"' not in form
+    village = db.session.scalar(select(Center).where(Center.name == "东山社区便民服务站"))
+    operator.post(
+        f"/admin/case/edit/?id={case.id}",
+        data={
+            "center": village.id,
+            "mode": "on_site",
+            "items": [i.id for i in case.items],
+            "applicant": case.applicant_id,
+            "received_date": case.received_date.isoformat(),
+        },
+    )
+    saved = db.session.get(Case, case.id)
+    assert saved.center.name == "峡山街道便民服务中心" and saved.mode == "delegated"
+
+
+def test_the_progress_log_is_append_only(operator):
+    from lifecycle.errors import RuleError
+
+    case = _case("in_progress")
+    entry = case.logs[0]
+    entry.content = "改写历史"
+    with pytest.raises(RuleError, match="办理过程记录不能修改"):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(CaseLog, entry.id))
+    with pytest.raises(RuleError, match="办理过程记录不能删除"):
+        db.session.commit()
+    db.session.rollback()
+    assert 'name="logs-0-content"' not in operator.get(f"/admin/case/edit/?id={case.id}").get_data(as_text=True)
+
+
+def test_edit_forms_show_personal_numbers_masked_and_keep_them(client):
+    from models import Applicant
+    from models.identifiers import mask_id_number
+
+    login_as(client, "xiashan_dongshan")
+    applicant = db.session.scalar(
+        select(Applicant).where(Applicant.center.has(name="东山社区便民服务站"), Applicant.kind == "person").limit(1)
+    )
+    full_id, full_phone = applicant.id_number, applicant.phone
+    page = client.get(f"/admin/applicant/edit/?id={applicant.id}").get_data(as_text=True)
+    assert full_id not in page and full_phone not in page and mask_id_number(full_id) in page
+    client.post(
+        f"/admin/applicant/edit/?id={applicant.id}",
+        data={
+            "kind": "person",
+            "center": applicant.center_id,
+            "name": applicant.name,
+            "gender": applicant.gender,
+            "id_type": "resident_id",
+            "id_number": mask_id_number(full_id),
+            "phone": page.split('name="phone"')[1].split('value="')[1].split('"')[0],
+            "address": "东山路88号",
+        },
+    )
+    saved = db.session.get(Applicant, applicant.id)
+    assert saved.address == "东山路88号" and saved.id_number == full_id and saved.phone == full_phone
+
+
+def test_the_reviewed_station_cannot_rewrite_or_appeal_its_bad_review(client):
+    from models import Evaluation, FollowUp
+
+    followup = db.session.scalar(select(FollowUp).where(FollowUp.status != "closed").limit(1))
+    login_as(client, "xiashan_dongshan")
+    assert client.get(f"/admin/evaluation/edit/?id={followup.evaluation_id}").status_code == 403
+    assert client.post(f"/admin/followup/edit/?id={followup.id}", data={"due_date": "2099-01-01"}).status_code == 403
+    assert db.session.get(Evaluation, followup.evaluation_id).overall <= 2 or followup.evaluation.asked_for_anything

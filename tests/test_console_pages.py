@@ -22,7 +22,7 @@ VIEWS = [
     ("audit_log", AuditLog, "审计日志"),
 ]
 NO_CREATE = {"followup", "audit_log"}
-NO_EDIT = {"audit_log"}
+NO_EDIT = {"audit_log", "evaluation"}  # evaluations are recorded once, never edited
 # Flask-Admin's English UI strings that must all come out translated.
 ENGLISH_LEFTOVERS = ["List (", ">Create<", "Add Filter", "With selected", ">Save<", "Search", ">Edit<", "Delete"]
 
