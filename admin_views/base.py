@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -247,4 +247,10 @@ class ConsoleModelView(ModelView):
         if isinstance(exc, IntegrityError):
             flash("保存失败：与已有记录重复或引用的记录不存在，请检查编号、名称等唯一字段。", "error")
             return True
-        return super().handle_view_exception(exc)
+        if super().handle_view_exception(exc):
+            return True
+        # Anything else is a defect: log it with its traceback, tell the clerk in Chinese
+        # (Flask-Admin's own "Failed to create record." has no Chinese translation).
+        current_app.logger.exception("console save failed")
+        flash("保存失败：系统内部错误，已记录，请联系区政务服务数据管理局。", "error")
+        return True

@@ -246,3 +246,14 @@ def test_an_edit_is_audited_with_old_and_new_values_and_personal_data_masked(wor
     assert row.username == "qu_admin"
     assert '"phone": ["138****8000", "139****5678"]' in row.changes
     assert "13912345678" not in row.changes
+
+
+def test_an_unexpected_save_error_is_reported_in_chinese(world, monkeypatch):
+    from admin_views.reference import DepartmentView
+
+    def broken(self, form, model, is_created):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(DepartmentView, "on_model_change", broken)
+    body = world["client"].post("/admin/department/new/", data={"name": "区测试局"}).get_data(as_text=True)
+    assert "保存失败：系统内部错误" in body and "Failed to" not in body
