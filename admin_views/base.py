@@ -186,6 +186,11 @@ class ConsoleModelView(ModelView):
                     entry["options"] = flt.dynamic_options()
         return groups
 
+    def _get_ruleset_missing_fields(self, ruleset, form) -> list[str]:
+        # Flask-Admin drops every field a form_rules list does not name, the CSRF token included,
+        # and then CSRFProtect refuses the save. The token is never a rule; keep it.
+        return [name for name in super()._get_ruleset_missing_fields(ruleset, form) if name != "csrf_token"]
+
     # --- writes: business rules become messages next to the fields ------------
     # Personal-data columns shown masked in edit forms; an unchanged masked value keeps the stored one.
     masked_form_fields: dict[str, t.Callable[[str | None], str]] = {}

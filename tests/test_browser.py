@@ -29,8 +29,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(demo_app):
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+def live_server(demo_app_csrf):
+    # CSRF on, as in production: every form the browser submits must carry its token.
+    server = make_server("127.0.0.1", 0, demo_app_csrf, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
