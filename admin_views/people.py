@@ -18,13 +18,17 @@ from models import Agent, AgentTraining, Applicant, Center, ServiceItem
 from models.enums import ApplicantKind, Gender, IdType, Role, choices
 from models.identifiers import mask_id_number, mask_phone, normalize_id_number, normalize_phone
 
+# Personal numbers and their masks: used by the list, the details page and the edit form alike.
+APPLICANT_MASKS = {
+    "id_number": mask_id_number,
+    "contact_id_number": mask_id_number,
+    "phone": mask_phone,
+    "contact_phone": mask_phone,
+}
 
-def _masked_id(view, context, model, name):
-    return mask_id_number(getattr(model, name))
 
-
-def _masked_phone(view, context, model, name):
-    return mask_phone(getattr(model, name))
+def _masked(view, context, model, name):
+    return APPLICANT_MASKS[name](getattr(model, name))
 
 
 def scoped_centers():
@@ -49,6 +53,19 @@ def _applicant_export_columns() -> list:
         ("经办人电话", lambda a: mask_phone(a.contact_phone)),
         ("登记机构", lambda a: a.center.name),
     ]
+
+
+APPLICANT_FIELDSETS = [
+    ("基本信息", ("kind", "center", "name", "phone", "address")),
+    (
+        "自然人(个人)",
+        ("gender", "id_type", "id_number", "is_elderly", "is_disabled", "is_pregnant", "has_limited_mobility"),
+    ),
+    (
+        "法人或其他组织(单位)",
+        ("credit_code", "legal_representative", "contact_name", "contact_id_number", "contact_phone", "contact_title"),
+    ),
+]
 
 
 class ApplicantView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
@@ -82,10 +99,7 @@ class ApplicantView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
     form_choices = column_choices
     column_formatters = {
         "identifier": lambda v, c, m, n: m.credit_code if m.credit_code else mask_id_number(m.id_number),
-        "id_number": _masked_id,
-        "contact_id_number": _masked_id,
-        "phone": _masked_phone,
-        "contact_phone": _masked_phone,
+        **dict.fromkeys(APPLICANT_MASKS, _masked),
     }
     column_searchable_list = ["name", "credit_code"]
     column_filters = [
@@ -95,44 +109,8 @@ class ApplicantView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
         IntInListFilter(Applicant.id, "申请人编号"),
     ]
     column_default_sort = [("id", True)]
-    form_columns = [
-        "kind",
-        "center",
-        "name",
-        "gender",
-        "id_type",
-        "id_number",
-        "phone",
-        "address",
-        "is_elderly",
-        "is_disabled",
-        "is_pregnant",
-        "has_limited_mobility",
-        "credit_code",
-        "legal_representative",
-        "contact_name",
-        "contact_id_number",
-        "contact_phone",
-        "contact_title",
-    ]
-    form_rules = [
-        rules.FieldSet(("kind", "center", "name", "phone", "address"), "基本信息"),
-        rules.FieldSet(
-            ("gender", "id_type", "id_number", "is_elderly", "is_disabled", "is_pregnant", "has_limited_mobility"),
-            "自然人(个人)",
-        ),
-        rules.FieldSet(
-            (
-                "credit_code",
-                "legal_representative",
-                "contact_name",
-                "contact_id_number",
-                "contact_phone",
-                "contact_title",
-            ),
-            "法人或其他组织(单位)",
-        ),
-    ]
+    form_columns = [name for _, fields in APPLICANT_FIELDSETS for name in fields]
+    form_rules = [rules.FieldSet(fields, title) for title, fields in APPLICANT_FIELDSETS]
     column_details_list = form_columns
     column_formatters_detail = column_formatters
     form_args = {
@@ -144,12 +122,7 @@ class ApplicantView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
     def applicant_filter_url(self, applicant_ids):
         return url_for(".index_view", flt0_id_intinlistfilter=",".join(map(str, applicant_ids)))
 
-    masked_form_fields = {
-        "id_number": mask_id_number,
-        "contact_id_number": mask_id_number,
-        "phone": mask_phone,
-        "contact_phone": mask_phone,
-    }
+    masked_form_fields = APPLICANT_MASKS
 
     def on_model_change(self, form, model, is_created):
         force_center(model)
