@@ -38,5 +38,9 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
 
+    # The address printed in the forms' QR codes (verification page, evaluation link); a batch
+    # worker has no request to take it from.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
     # Rows per list page; clerks page through a large register.
     ADMIN_PAGE_SIZE = 30

@@ -4,7 +4,7 @@ from flask import Flask
 
 from models.enums import LABELS
 from models.identifiers import mask_id_number, mask_phone
-from models.time import format_beijing
+from models.time import format_beijing, to_beijing
 
 
 def enum_label(value: object, enum_name: str) -> str:
@@ -17,8 +17,15 @@ def enum_label(value: object, enum_name: str) -> str:
     raise KeyError(enum_name)
 
 
+def beijing_minute(value) -> str:
+    """A stored UTC time as Beijing time to the minute, the way a printed form shows it."""
+    local = to_beijing(value)
+    return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["label"] = enum_label
     app.jinja_env.filters["beijing"] = format_beijing
+    app.jinja_env.filters["beijing_minute"] = beijing_minute
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.filters["mask_phone"] = mask_phone

@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from annexes.catalog import ANNEXES
+from annexes.verify import check_token
 from extensions import db
 from lifecycle.errors import TransitionError
 from lifecycle.evaluation_links import find_link
@@ -102,6 +104,20 @@ def evaluate(token: str):
             "public/message.html", title="评价已提交", message="感谢您的评价！如您反映了问题，承办单位将安排专人回访。"
         )
     return render_template("public/evaluate.html", form=form, case=case, labels=_ITEM_LABELS)
+
+
+@bp.route("/verify/<token>")
+@limiter.limit("60 per minute; 600 per hour")
+def verify(token: str):
+    """The page a form's QR code opens: is this form genuine? Case number, form, center, date; nobody's data."""
+    found = check_token(db.session, token, _secret())
+    if found is None:
+        return render_template(
+            "public/message.html",
+            title="无法核验",
+            message="未找到与该二维码对应的表单，表单可能不是本系统出具的或已被篡改。请向受理机构或拨打 12345 核实。",
+        ), 404
+    return render_template("public/verify.html", found=found, annex=ANNEXES[found.annex])
 
 
 def init_public(app: Flask) -> None:
