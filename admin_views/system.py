@@ -122,6 +122,9 @@ class AuditLogView(ConsoleModelView):
         ("export", "导出"),
         ("reveal", "查看完整个人信息"),
         ("search_id", "按证件号码查找"),
+        ("pdf", "打印表单"),
+        ("batch_export", "批量导出表单"),
+        ("download", "下载导出文件"),
     ]
     column_choices = {"event": EVENTS, "role": choices(Role) + [("system", "系统")], "object_type": OBJECT_TYPES}
     column_formatters = {"at": lambda v, c, m, n: format_beijing(m.at)}

@@ -15,6 +15,9 @@ import xhtml2pdf.reportlab_paragraph as rp
 from reportlab.lib.textsplit import ALL_CANNOT_START
 from reportlab.rl_settings import _FUZZ
 
+# xhtml2pdf's own splitter, kept for comparison in tests.
+ORIGINAL_SPLIT = rp.cjkFragSplit
+
 CANNOT_START = frozenset(ALL_CANNOT_START + "，。、；：？！）》」』】〕〉”’…％%·—～")
 CANNOT_END = frozenset("（《「『【〔〈“‘")
 

@@ -145,8 +145,14 @@ def _token_of(body: str) -> str:
 @pytest.mark.parametrize("url", ["/admin/case/new/", "/admin/applicant/new/", "/admin/department/new/"])
 def test_every_console_form_carries_its_csrf_token(demo_app_csrf, url):
     client = demo_app_csrf.test_client()
-    client.post("/login", data={"username": "qu_admin", "password": DEMO_PASSWORD,
-                                "csrf_token": _token_of(client.get("/login").get_data(as_text=True))})
+    client.post(
+        "/login",
+        data={
+            "username": "qu_admin",
+            "password": DEMO_PASSWORD,
+            "csrf_token": _token_of(client.get("/login").get_data(as_text=True)),
+        },
+    )
     form = client.get(url).get_data(as_text=True).split('class="admin-form')[1].split("</form>")[0]
     assert 'name="csrf_token"' in form
 
@@ -155,17 +161,30 @@ def test_a_case_is_saved_through_the_real_form_with_csrf_on(demo_app_csrf):
     from models import Case, Center, ServiceItem
 
     client = demo_app_csrf.test_client()
-    client.post("/login", data={"username": "xiashan_dongshan", "password": DEMO_PASSWORD,
-                                "csrf_token": _token_of(client.get("/login").get_data(as_text=True))})
+    client.post(
+        "/login",
+        data={
+            "username": "xiashan_dongshan",
+            "password": DEMO_PASSWORD,
+            "csrf_token": _token_of(client.get("/login").get_data(as_text=True)),
+        },
+    )
     page = client.get("/admin/case/new/").get_data(as_text=True)
     form = page.split('class="admin-form')[1]
     station = db.session.scalar(select(Center).where(Center.name == "东山社区便民服务站"))
     item = next(i for i in db.session.scalars(select(ServiceItem)) if i.is_stationed_at(station))
     applicant = db.session.scalar(select(Case).where(Case.center_id == station.id).limit(1)).applicant
     before = db.session.scalar(select(func.count()).select_from(Case))
-    response = client.post("/admin/case/new/", data={
-        "csrf_token": _token_of(form), "center": station.id, "mode": "on_site", "items": [item.id],
-        "applicant": applicant.id, "received_date": "2026-11-25",
-    })
+    response = client.post(
+        "/admin/case/new/",
+        data={
+            "csrf_token": _token_of(form),
+            "center": station.id,
+            "mode": "on_site",
+            "items": [item.id],
+            "applicant": applicant.id,
+            "received_date": "2026-11-25",
+        },
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Case)) == before + 1
