@@ -42,5 +42,15 @@ class Config:
     # worker has no request to take it from.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    # Batch PDF export: where finished files go, how long they are kept, how many cases a task
+    # renders at a time, how many cases a merged PDF volume holds, the most cases per job, and
+    # after how long without a heartbeat a chunk counts as abandoned by a dead worker.
+    EXPORT_DIR = os.environ.get("EXPORT_DIR", str(INSTANCE_DIR / "exports"))
+    EXPORT_RETENTION_HOURS = int(os.environ.get("EXPORT_RETENTION_HOURS", "72"))
+    EXPORT_CHUNK_SIZE = int(os.environ.get("EXPORT_CHUNK_SIZE", "20"))
+    EXPORT_VOLUME_CASES = int(os.environ.get("EXPORT_VOLUME_CASES", "500"))
+    EXPORT_MAX_CASES = int(os.environ.get("EXPORT_MAX_CASES", "10000"))
+    EXPORT_STALE_SECONDS = int(os.environ.get("EXPORT_STALE_SECONDS", "120"))
+
     # Rows per list page; clerks page through a large register.
     ADMIN_PAGE_SIZE = 30

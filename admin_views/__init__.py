@@ -9,12 +9,25 @@ from flask_login import current_user
 
 from admin_views.account import AccountView
 from admin_views.case import CaseView
+from admin_views.export import ExportJobView
 from admin_views.people import AgentView, ApplicantView
 from admin_views.reference import CenterView, DepartmentView, ServiceItemView
 from admin_views.supervision import EvaluationView, FollowUpView
 from admin_views.system import AuditLogView, UserView
 from extensions import db
-from models import Agent, Applicant, AuditLog, Case, Center, Department, Evaluation, FollowUp, ServiceItem, User
+from models import (
+    Agent,
+    Applicant,
+    AuditLog,
+    Case,
+    Center,
+    Department,
+    Evaluation,
+    ExportJob,
+    FollowUp,
+    ServiceItem,
+    User,
+)
 from security import csp_nonce
 
 
@@ -48,6 +61,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AgentView(Agent, s, name="帮办代办员", endpoint="agent", category="人员"))
     admin.add_view(EvaluationView(Evaluation, s, name="服务评价", endpoint="evaluation", category="评价与回访"))
     admin.add_view(FollowUpView(FollowUp, s, name="差评回访", endpoint="followup", category="评价与回访"))
+    admin.add_view(ExportJobView(ExportJob, s, name="批量导出任务", endpoint="export_job", category="案件"))
     admin.add_view(CenterView(Center, s, name="服务机构", endpoint="center", category="基础数据"))
     admin.add_view(ServiceItemView(ServiceItem, s, name="服务事项", endpoint="service_item", category="基础数据"))
     admin.add_view(DepartmentView(Department, s, name="审批部门", endpoint="department", category="基础数据"))

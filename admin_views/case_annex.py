@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request
+from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import HiddenField, RadioField, SelectMultipleField, widgets
+from wtforms.validators import DataRequired, Optional
 
 import audit
+from admin_views.base import STAFF_ROLES, forbid
 from admin_views.pii import download
+from annexes.batch import create_job
 from annexes.catalog import ANNEXES, available, refusal
 from annexes.render import file_name, render_sheets, sheet
 from extensions import db
+from jobs.tasks import enqueue_job
+from lifecycle.scope import scope_clause
 from models import Case
+from models.enums import ExportFormat, Role, choices
+
+
+class BatchExportForm(FlaskForm):
+    annexes = SelectMultipleField(
+        "导出哪些表单",
+        choices=[(str(a.number), a.heading) for a in ANNEXES.values()],
+        default=[str(n) for n in ANNEXES],
+        validators=[DataRequired("请至少选择一种表单")],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+    file_format = RadioField(
+        "文件格式",
+        choices=choices(ExportFormat),
+        default=ExportFormat.ZIP.value,
+        validators=[DataRequired("请选择文件格式")],
+    )
+    ids = HiddenField(validators=[Optional()])
 
 
 def public_base_url() -> str:
@@ -41,3 +69,84 @@ class AnnexMixin:
         db.session.commit()
         current_app.logger.info("%s 打印 %s 附件%s", current_user.username, case.number, number)
         return download(pdf, file_name(case, annex), "application/pdf")
+
+
+class BatchExportMixin:
+    """ "批量导出 PDF": on the selected rows (a list action) or on every row the current filters match."""
+
+    @property
+    def supports_batch_pdf(self) -> bool:
+        return self.is_action_allowed("export_pdf")
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "export_pdf":
+            return Role(current_user.role) in STAFF_ROLES
+        return super().is_action_allowed(name)
+
+    @action("export_pdf", "批量导出 PDF")
+    def action_export_pdf(self, ids):
+        keys = [int(i) for i in ids if str(i).isdigit()]
+        in_scope = db.session.scalar(
+            select(func.count()).select_from(Case).where(Case.id.in_(keys), scope_clause(Case, current_user))
+        )
+        return self._batch_form(BatchExportForm(ids=",".join(map(str, keys))), in_scope, selected=True)
+
+    def _filtered_ids(self, limit: int) -> tuple[int, list[int]]:
+        """The ids of the cases the list's current filters and search match, in list order."""
+        view_args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(view_args.sort)
+        count, query = self.get_list(
+            0,
+            sort[0] if sort else None,
+            view_args.sort_desc,
+            view_args.search,
+            view_args.filters,
+            execute=False,
+            page_size=limit,
+        )
+        ids = list(db.session.scalars(query.with_entities(Case.id).limit(limit)))
+        return count, ids
+
+    def _batch_form(self, form: BatchExportForm, count: int, selected: bool):
+        return self.render(
+            "case/batch_export.html",
+            form=form,
+            count=count,
+            selected=selected,
+            limit=current_app.config["EXPORT_MAX_CASES"],
+            annexes=ANNEXES.values(),
+        )
+
+    @expose("/batch-export/", methods=["GET", "POST"])
+    def batch_export_view(self):
+        if not self.is_action_allowed("export_pdf"):
+            forbid()
+        limit = current_app.config["EXPORT_MAX_CASES"]
+        form = BatchExportForm()
+        selected = bool(form.ids.data)
+        if selected:
+            ids = [int(i) for i in form.ids.data.split(",") if i.isdigit()][:limit]
+            count = db.session.scalar(
+                select(func.count()).select_from(Case).where(Case.id.in_(ids), scope_clause(Case, current_user))
+            )
+        else:
+            count, ids = self._filtered_ids(limit)
+        if request.method == "POST" and form.validate_on_submit():
+            if not ids or not count:
+                flash("没有符合条件的案件，请调整筛选条件或勾选案件。", "error")
+                return self._batch_form(form, 0, selected)
+            if count > limit:
+                flash(f"符合条件 {count} 件，单个任务最多 {limit} 件，请缩小筛选范围分批导出。", "error")
+                return self._batch_form(form, count, selected)
+            job = create_job(
+                current_user,
+                ids,
+                [int(n) for n in form.annexes.data],
+                form.file_format.data,
+                current_app.config["EXPORT_CHUNK_SIZE"],
+            )
+            db.session.commit()
+            enqueue_job(job.id)
+            flash(f"已创建导出任务 #{job.id}（{job.total} 件），正在后台生成。", "success")
+            return redirect(url_for("export_job.details_view", id=job.id))
+        return self._batch_form(form, count, selected)

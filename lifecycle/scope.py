@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 
-from models import Agent, Applicant, AuditLog, Case, Center, Evaluation, FollowUp, User
+from models import Agent, Applicant, AuditLog, Case, Center, Evaluation, ExportJob, FollowUp, User
 from models.enums import Role
 
 
@@ -49,6 +49,8 @@ def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[
         return Evaluation.case_id.in_(select(Case.id).where(scope_clause(Case, user)))
     if model is FollowUp:
         return FollowUp.evaluation_id.in_(select(Evaluation.id).join(Case).where(scope_clause(Case, user)))
+    if model is ExportJob:
+        return ExportJob.user_id == user.id  # a batch export belongs to whoever asked for it
     if model in (User, AuditLog):
         return false()
     # Reference data (service items, departments) is district-wide and readable by every login.

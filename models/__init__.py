@@ -7,6 +7,7 @@ from models.case import Case, CaseFee, CaseHandoff, CaseLog, CaseMaterial
 from models.center import Center
 from models.department import Department
 from models.evaluation import Evaluation, EvaluationLink, FollowUp
+from models.export import ExportChunk, ExportJob, ExportJobCase
 from models.service_item import ServiceItem, ServiceItemMaterial
 from models.user import User
 
@@ -25,6 +26,9 @@ __all__ = [
     "Department",
     "Evaluation",
     "EvaluationLink",
+    "ExportChunk",
+    "ExportJob",
+    "ExportJobCase",
     "FollowUp",
     "ServiceItem",
     "ServiceItemMaterial",

@@ -118,6 +118,27 @@ class AppealOutcome(enum.StrEnum):
     MALICIOUS = "malicious"
 
 
+class ExportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class ExportFormat(enum.StrEnum):
+    ZIP = "zip"
+    MERGED = "merged"
+
+
+class ExportItemState(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 LABELS: dict[type[enum.Enum], dict[enum.Enum, str]] = {
     Tier: {Tier.DISTRICT: "区级", Tier.TOWN: "镇(街道)级", Tier.VILLAGE: "村(社区)级"},
     Role: {
@@ -191,6 +212,24 @@ LABELS: dict[type[enum.Enum], dict[enum.Enum, str]] = {
         FollowUpStatus.RECTIFIED: "已整改/已解释",
         FollowUpStatus.FEEDBACK_GIVEN: "已反馈",
         FollowUpStatus.CLOSED: "已办结",
+    },
+    ExportStatus: {
+        ExportStatus.QUEUED: "排队中",
+        ExportStatus.RUNNING: "生成中",
+        ExportStatus.DONE: "已完成",
+        ExportStatus.FAILED: "失败",
+        ExportStatus.CANCELLED: "已取消",
+        ExportStatus.EXPIRED: "已过期删除",
+    },
+    ExportFormat: {
+        ExportFormat.ZIP: "ZIP压缩包(每件一个文件夹)",
+        ExportFormat.MERGED: "合并PDF(按案件书签)",
+    },
+    ExportItemState: {
+        ExportItemState.PENDING: "待处理",
+        ExportItemState.RUNNING: "处理中",
+        ExportItemState.DONE: "完成",
+        ExportItemState.FAILED: "失败",
     },
     AppealOutcome: {
         AppealOutcome.NONE: "未申诉",

@@ -1,0 +1,126 @@
+"""The clerk's batch export jobs: progress, cancel, failures, download (own jobs only)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file
+from flask_admin import expose
+from sqlalchemy import select
+
+import audit
+from admin_views.base import STAFF_ROLES, ConsoleModelView
+from annexes import batch
+from extensions import db
+from jobs.tasks import remove_export_files
+from models import Case, ExportJob, ExportJobCase
+from models.enums import ExportItemState, ExportStatus
+from models.time import format_beijing, utcnow
+
+FAILURES_SHOWN = 200
+
+
+def _progress(job: ExportJob) -> dict:
+    tally = batch.counts(job.id)
+    processed = tally[ExportItemState.DONE.value] + tally[ExportItemState.FAILED.value]
+    rate = eta = None
+    if job.started_at and processed:
+        end = job.finished_at or utcnow()
+        seconds = max((end - job.started_at).total_seconds(), 0.001)
+        rate = processed / seconds * 60  # cases per minute
+        if job.status in batch.ACTIVE:
+            eta = int((job.total - processed) / (processed / seconds))
+    return {
+        "id": job.id,
+        "status": job.status,
+        "status_label": job.status_label,
+        "total": job.total,
+        "processed": processed,
+        "done": tally[ExportItemState.DONE.value],
+        "failed": tally[ExportItemState.FAILED.value],
+        "percent": int(processed * 100 / job.total) if job.total else 100,
+        "rate": round(rate, 1) if rate is not None else None,
+        "eta_seconds": eta,
+        "finished": job.status not in batch.ACTIVE,
+        "downloadable": job.status == ExportStatus.DONE and bool(job.file_path),
+        "error": job.error or "",
+    }
+
+
+class ExportJobView(ConsoleModelView):
+    read_roles = STAFF_ROLES
+    write_roles = frozenset()
+    create_roles = frozenset()
+    delete_roles = frozenset()
+    can_export = False
+    details_template = "export_job/details.html"
+    column_default_sort = ("id", True)
+    column_list = ["id", "created_at", "status", "format", "annexes", "total", "finished_at", "expires_at"]
+    column_labels = {
+        "id": "任务号",
+        "created_at": "创建时间",
+        "status": "状态",
+        "format": "格式",
+        "annexes": "表单(附件)",
+        "total": "案件数",
+        "finished_at": "完成时间",
+        "expires_at": "文件保留至",
+    }
+    column_formatters = {
+        "created_at": lambda v, c, m, n: format_beijing(m.created_at),
+        "finished_at": lambda v, c, m, n: format_beijing(m.finished_at),
+        "expires_at": lambda v, c, m, n: format_beijing(m.expires_at),
+        "status": lambda v, c, m, n: m.status_label,
+        "format": lambda v, c, m, n: m.format_label,
+    }
+
+    def _own(self) -> ExportJob:
+        job = self.get_one(request.args.get("id"))
+        if job is None:
+            abort(404)
+        return job
+
+    def failures(self, job: ExportJob) -> list[tuple[str, str]]:
+        rows = db.session.execute(
+            select(Case.number, ExportJobCase.reason)
+            .join(Case, Case.id == ExportJobCase.case_id)
+            .where(ExportJobCase.job_id == job.id, ExportJobCase.state == ExportItemState.FAILED.value)
+            .order_by(ExportJobCase.position)
+            .limit(FAILURES_SHOWN)
+        ).all()
+        return [(number, reason or "") for number, reason in rows]
+
+    def progress_of(self, job: ExportJob) -> dict:
+        return _progress(job)
+
+    @expose("/progress/")
+    def progress_view(self):
+        return jsonify(_progress(self._own()))
+
+    @expose("/cancel/", methods=["POST"])
+    def cancel_view(self):
+        job = self._own()
+        if batch.cancel(job):
+            audit.record(db.session, "batch_export", job, f"取消导出任务 #{job.id}")
+            db.session.commit()
+            remove_export_files(job.id)
+            flash(f"导出任务 #{job.id} 已取消，已生成的部分文件将被删除。", "success")
+        else:
+            flash(f"导出任务 #{job.id} 已结束（{job.status_label}），无需取消。", "warning")
+        return redirect(self.get_url(".details_view", id=job.id))
+
+    @expose("/download/")
+    def download_view(self):
+        job = self._own()
+        if job.status != ExportStatus.DONE or not job.file_path:
+            flash(f"导出任务 #{job.id} 当前{job.status_label}，没有可下载的文件。", "error")
+            return redirect(self.get_url(".details_view", id=job.id))
+        path = batch.export_dir() / job.file_path
+        if not path.is_file():
+            flash("导出文件已不存在（可能已超过保留期被删除），请重新导出。", "error")
+            return redirect(self.get_url(".details_view", id=job.id))
+        audit.record(db.session, "download", job, f"下载导出任务 #{job.id}（{job.total} 件）")
+        db.session.commit()
+        mimetype = "application/pdf" if path.suffix == ".pdf" else "application/zip"
+        return send_file(path, mimetype=mimetype, as_attachment=True, download_name=job.file_name)
+
+    def retention_hours(self) -> int:
+        return current_app.config["EXPORT_RETENTION_HOURS"]

@@ -1,0 +1,109 @@
+"""The tasks workers run. Start workers with: huey_consumer jobs.tasks.huey -k process -w 2
+
+Each task runs inside a Flask app context: the one already pushed (tests run tasks in-process) or,
+in a worker, an app created once per process from the same environment as the web app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Iterator
+
+from flask import Flask, current_app, has_app_context
+from huey import crontab
+
+import audit
+from annexes import batch
+from extensions import db
+from jobs.queue import huey
+
+log = logging.getLogger(__name__)
+_app: Flask | None = None
+
+
+@contextlib.contextmanager
+def app_context() -> Iterator[Flask]:
+    global _app
+    if has_app_context():
+        yield current_app._get_current_object()
+        return
+    if _app is None:
+        from app import create_app
+
+        _app = create_app()
+    with _app.app_context():
+        try:
+            with audit.acting_as("导出任务"):
+                yield _app
+        finally:
+            db.session.remove()
+
+
+def _stale_after() -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config["EXPORT_STALE_SECONDS"])
+
+
+def enqueue_job(job_id: int) -> None:
+    """Hand every chunk of a new job to the queue (called after the job is committed)."""
+    for index in batch.chunk_indexes(job_id):
+        batch.mark_enqueued(job_id, index)
+    db.session.commit()
+    if not batch.chunk_indexes(job_id):
+        assemble_export(job_id)
+        return
+    for index in batch.chunk_indexes(job_id):
+        render_chunk(job_id, index)
+
+
+@huey.task(retries=2, retry_delay=5)
+def render_chunk(job_id: int, index: int) -> None:
+    with app_context():
+        if batch.render_chunk(job_id, index):
+            assemble_export(job_id)
+
+
+@huey.task(retries=2, retry_delay=5)
+def assemble_export(job_id: int) -> None:
+    with app_context():
+        batch.assemble(job_id)
+
+
+@huey.task()
+def remove_export_files(job_id: int) -> None:
+    with app_context():
+        batch.remove_files(job_id)
+
+
+def recover() -> dict[str, int]:
+    """Re-enqueue what a dead worker left: stale chunks, and jobs rendered but never assembled."""
+    with app_context():
+        stale = _stale_after()
+        chunks = batch.stale_chunks(stale)
+        jobs = batch.unassembled_jobs(stale)
+    for job_id, index in chunks:
+        render_chunk(job_id, index)
+    for job_id in jobs:
+        assemble_export(job_id)
+    if chunks or jobs:
+        log.warning("导出任务恢复：重新排队 %s 个分块、%s 个待合并任务", len(chunks), len(jobs))
+    return {"chunks": len(chunks), "jobs": len(jobs)}
+
+
+@huey.on_startup()
+def recover_on_startup() -> None:
+    recover()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def recover_every_minute() -> None:
+    recover()
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def expire_old_exports() -> None:
+    with app_context():
+        removed = batch.expire_finished()
+    if removed:
+        log.info("已删除 %s 个超过保留期的导出文件", removed)
