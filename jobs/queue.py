@@ -14,21 +14,22 @@ from huey.storage import BaseStorage, MemoryStorage, RedisStorage, SqliteStorage
 
 from config import INSTANCE_DIR
 
-NAME = "chaonan-console"
+# Workers and web processes sharing a queue must agree on its URL and name.
+NAME = os.environ.get("TASK_QUEUE_NAME", "chaonan-console")
 
 
 def default_url() -> str:
     return os.environ.get("TASK_QUEUE_URL") or f"sqlite:///{INSTANCE_DIR / 'tasks.db'}"
 
 
-def storage_for(url: str) -> BaseStorage:
+def storage_for(url: str, name: str = NAME) -> BaseStorage:
     """The huey storage a queue URL names: sqlite:///<path> or redis://host:port/db."""
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisStorage(NAME, url=url)
+        return RedisStorage(name, url=url)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteStorage(NAME, filename=str(path))
+        return SqliteStorage(name, filename=str(path))
     raise ValueError(f"不支持的任务队列地址：{url}（应为 sqlite:///路径 或 redis://主机:端口/库）")
 
 
@@ -37,6 +38,6 @@ huey = Huey(NAME, results=False, utc=True, storage_class=MemoryStorage)
 huey.storage = storage_for(default_url())
 
 
-def connect(url: str) -> None:
+def connect(url: str, name: str = NAME) -> None:
     """Point this process's queue at another store (tests run the same tasks on SQLite and Redis)."""
-    huey.storage = storage_for(url)
+    huey.storage = storage_for(url, name)

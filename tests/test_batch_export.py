@@ -1,0 +1,314 @@
+"""Batch export on the real task queue (SQLite, and Redis when TEST_REDIS_URL is set): scope, formats,
+progress, cancel, retention, and a job that survives its worker being killed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from annexes import batch
+from extensions import db
+from jobs import queue
+from jobs.queue import huey
+from models import AuditLog, Case, Center, ExportChunk, ExportJob, ExportJobCase
+from models.time import utcnow
+from tests import pdftext
+from tests.builders import login_as
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+QUEUES = ["sqlite"] + (["redis"] if TEST_REDIS_URL else [])
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(params=QUEUES)
+def queue_url(request, tmp_path):
+    """A private queue for the test: a SQLite file, or a Redis queue under a name of its own."""
+    url = f"sqlite:///{tmp_path / 'tasks.db'}" if request.param == "sqlite" else TEST_REDIS_URL
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    queue.connect(url, name)
+    huey.flush()
+    yield url, name
+    huey.flush()
+    queue.connect(f"sqlite:///{tmp_path / 'idle.db'}")
+
+
+@pytest.fixture
+def exports(demo_app, tmp_path):
+    demo_app.config.update(EXPORT_DIR=str(tmp_path / "exports"), EXPORT_CHUNK_SIZE=4)
+    return tmp_path / "exports"
+
+
+def drain() -> int:
+    """Run every queued task in this process, the way a worker would; returns how many ran."""
+    ran = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        ran += 1
+    return ran
+
+
+def _cases(town: str, mode: str = "delegated", limit: int = 10) -> list[Case]:
+    return list(
+        db.session.scalars(
+            select(Case).join(Case.center).where(Center.name == town, Case.mode == mode).order_by(Case.id).limit(limit)
+        )
+    )
+
+
+def _job() -> ExportJob:
+    return db.session.scalars(select(ExportJob).order_by(ExportJob.id.desc())).first()
+
+
+def _download(client, job: ExportJob):
+    response = client.get(f"/admin/export_job/download/?id={job.id}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response
+
+
+def test_selected_rows_export_as_a_zip_with_a_folder_per_case_and_nothing_out_of_scope(client, exports, queue_url):
+    login_as(client, "xiashan_admin")
+    mine = _cases("峡山街道便民服务中心", limit=6)
+    foreign = _cases("陈店镇便民服务中心", limit=2)
+    page = client.post(
+        "/admin/case/action/",
+        data={"action": "export_pdf", "rowid": [str(c.id) for c in mine + foreign]},
+    ).get_data(as_text=True)
+    assert "在您管辖范围内的有 <strong>6</strong> 件" in page
+    response = client.post(
+        "/admin/case/batch-export/",
+        data={"ids": ",".join(str(c.id) for c in mine + foreign) + ",abc", "annexes": ["1", "3"], "file_format": "zip"},
+    )
+    job = _job()
+    assert response.headers["Location"].endswith(f"/admin/export_job/details/?id={job.id}")
+    assert (job.total, job.status) == (6, "queued")
+    assert sorted(db.session.scalars(select(ExportJobCase.case_id).where(ExportJobCase.job_id == job.id))) == sorted(
+        c.id for c in mine
+    )
+    assert drain() >= 3  # two chunks of four and the assembly
+    db.session.refresh(job)
+    assert job.status == "done" and job.file_name.endswith(".zip")
+    archive = zipfile.ZipFile(io.BytesIO(_download(client, job).get_data()))
+    names = archive.namelist()
+    for case in mine:
+        folder = f"{case.number}_{case.applicant.name}"
+        assert f"{folder}/附件1_代办服务申请表.pdf" in names
+        text = pdftext.text(archive.read(f"{folder}/附件3_代办服务委托协议.pdf"))
+        assert case.number in text and case.applicant.name in text and "乙方免费提供代办服务" in text
+    assert not [n for n in names for c in foreign if c.number in n]
+    manifest = archive.read("导出清单.csv").decode("utf-8-sig")
+    assert all(c.number in manifest for c in mine)
+    events = db.session.execute(
+        select(AuditLog.event, AuditLog.object_id, AuditLog.changes).where(
+            AuditLog.event.in_(("batch_export", "pdf", "download"))
+        )
+    ).all()
+    assert [e for e, _, _ in events].count("batch_export") == 1
+    assert [e for e, _, _ in events].count("pdf") == 2
+    assert [e for e, _, _ in events].count("download") == 1
+    rendered = " ".join(changes for e, _, changes in events if e == "pdf")
+    assert all(c.number in rendered for c in mine) and not any(c.number in rendered for c in foreign)
+    assert [p.name for p in (exports / f"job-{job.id}").iterdir()] == ["export.zip"]
+
+
+def test_filtered_rows_export_as_one_merged_pdf_with_a_bookmark_per_case(client, exports, queue_url):
+    login_as(client, "xiashan_admin")
+    query = "?flt0_status_filterequal=completed"
+    page = client.get(f"/admin/case/batch-export/{query}").get_data(as_text=True)
+    expected = db.session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .join(Case.center)
+        .where(
+            Case.status == "completed",
+            Center.name.in_(("峡山街道便民服务中心",)) | Center.parent.has(name="峡山街道便民服务中心"),
+        )
+    )
+    assert f'class="batch-count">{expected}</strong>' in page
+    client.post(f"/admin/case/batch-export/{query}", data={"annexes": ["5"], "file_format": "merged"})
+    drain()
+    job = _job()
+    assert job.status == "done" and job.total == expected
+    data = _download(client, job).get_data()
+    reader = pdftext.reader(data)
+    cases = db.session.scalars(
+        select(Case)
+        .join(ExportJobCase, ExportJobCase.case_id == Case.id)
+        .where(ExportJobCase.job_id == job.id, ExportJobCase.state == "done")
+    ).all()
+    delegated = [c for c in cases if c.mode == "delegated"]
+    assert delegated and len(reader.outline) == 2 * len(delegated)  # a case entry and its forms
+    titles = [entry.title for entry in reader.outline if not isinstance(entry, list)]
+    assert titles == [
+        f"{c.number} {c.applicant.name}"
+        for c in sorted(delegated, key=lambda c: titles.index(f"{c.number} {c.applicant.name}"))
+    ]
+    text = pdftext.text(data)
+    assert all(c.number in text for c in delegated)
+    assert text.count("代办服务办结单") >= len(delegated) and "第1页共1页" in text
+    failed = db.session.scalars(
+        select(ExportJobCase.reason).where(ExportJobCase.job_id == job.id, ExportJobCase.state == "failed")
+    ).all()
+    assert len(failed) == expected - len(delegated)
+    assert all("附件1至6仅用于委托代办件" in reason for reason in failed)
+    body = client.get(f"/admin/export_job/details/?id={job.id}").get_data(as_text=True)
+    assert f"未生成的案件（{len(failed)}）" in body and "下载 帮办代办表单_" in body
+
+
+def test_the_worker_renders_only_what_is_still_in_the_owners_scope(client, exports, queue_url):
+    login_as(client, "xiashan_dongshan")
+    station = db.session.scalar(select(Center).where(Center.name.like("%东山%")))
+    cases = [c for c in db.session.scalars(select(Case).where(Case.center_id == station.id, Case.mode == "delegated"))][
+        :2
+    ]
+    assert len(cases) == 2
+    client.post(
+        "/admin/case/batch-export/",
+        data={"ids": ",".join(str(c.id) for c in cases), "annexes": ["1"], "file_format": "zip"},
+    )
+    job = _job()
+    moved = cases[0]
+    moved.agent_id = None
+    moved.center_id = moved.origin_center_id = db.session.scalar(
+        select(Center.id).where(Center.name == "陈店镇便民服务中心")
+    )
+    db.session.commit()
+    drain()
+    db.session.refresh(job)
+    states = dict(
+        db.session.execute(
+            select(ExportJobCase.case_id, ExportJobCase.reason).where(ExportJobCase.job_id == job.id)
+        ).all()
+    )
+    assert "不在导出人的管辖范围" in states[moved.id] and states[cases[1].id] is None
+    names = zipfile.ZipFile(io.BytesIO(_download(client, job).get_data())).namelist()
+    assert not [n for n in names if moved.number in n] and [n for n in names if cases[1].number in n]
+
+
+def test_a_cancelled_job_stops_keeps_no_file_and_offers_no_download(client, exports, queue_url):
+    login_as(client, "xiashan_admin")
+    cases = _cases("峡山街道便民服务中心", limit=10)
+    client.post(
+        "/admin/case/batch-export/",
+        data={"ids": ",".join(str(c.id) for c in cases), "annexes": ["1"], "file_format": "zip"},
+    )
+    job = _job()
+    huey.execute(huey.dequeue())  # one chunk rendered, two still queued
+    assert batch.counts(job.id)["done"] == 4
+    body = client.get(f"/admin/export_job/details/?id={job.id}").get_data(as_text=True)
+    assert "取消任务" in body and '已处理 <span data-field="processed">4</span> / 10 件' in body
+    client.post(f"/admin/export_job/cancel/?id={job.id}")
+    drain()
+    db.session.refresh(job)
+    assert job.status == "cancelled" and job.file_path is None
+    assert batch.counts(job.id)["done"] == 4  # the queued chunks did nothing
+    assert not (exports / f"job-{job.id}").exists()
+    page = client.get(f"/admin/export_job/download/?id={job.id}", follow_redirects=True).get_data(as_text=True)
+    assert "当前已取消，没有可下载的文件" in page
+
+
+def test_jobs_are_their_owners_and_expire_after_the_retention_period(client, exports, queue_url):
+    login_as(client, "xiashan_admin")
+    cases = _cases("峡山街道便民服务中心", limit=2)
+    client.post(
+        "/admin/case/batch-export/",
+        data={"ids": ",".join(str(c.id) for c in cases), "annexes": ["1"], "file_format": "merged"},
+    )
+    drain()
+    job = _job()
+    client.post("/logout")
+    login_as(client, "chendian_admin")
+    assert client.get(f"/admin/export_job/download/?id={job.id}").status_code == 404
+    listing = client.get("/admin/export_job/").get_data(as_text=True)
+    assert f"details/?id={job.id}" not in listing
+    assert client.get(f"/admin/export_job/progress/?id={job.id}").status_code == 404
+    client.post("/logout")
+    login_as(client, "xiashan_admin")
+    assert f"details/?id={job.id}" in client.get("/admin/export_job/").get_data(as_text=True)
+    client.post("/logout")
+    login_as(client, "qu_audit")
+    assert client.get("/admin/case/batch-export/").status_code == 403
+    job.expires_at = utcnow() - dt.timedelta(minutes=1)
+    db.session.commit()
+    assert batch.expire_finished() == 1
+    db.session.refresh(job)
+    assert job.status == "expired" and not (exports / f"job-{job.id}").exists()
+
+
+def _consumer(env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "huey.bin.huey_consumer", "jobs.tasks.huey", "-k", "process", "-w", "1", "-d", "0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        db.session.rollback()
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_job_survives_its_worker_being_killed(client, demo_app, exports, queue_url):
+    url, name = queue_url
+    login_as(client, "xiashan_admin")
+    cases = _cases("峡山街道便民服务中心", limit=12)
+    client.post(
+        "/admin/case/batch-export/",
+        data={"ids": ",".join(str(c.id) for c in cases), "annexes": ["1", "2", "3"], "file_format": "zip"},
+    )
+    job = _job()
+    env = dict(
+        os.environ,
+        DATABASE_URL=demo_app.config["SQLALCHEMY_DATABASE_URI"],
+        TASK_QUEUE_URL=url,
+        TASK_QUEUE_NAME=name,
+        EXPORT_DIR=str(exports),
+        EXPORT_CHUNK_SIZE="4",
+        EXPORT_STALE_SECONDS="2",
+        SECRET_KEY=demo_app.config["SECRET_KEY"],
+    )
+    worker = _consumer(env)
+    try:
+        running = (
+            select(func.count())
+            .select_from(ExportChunk)
+            .where(ExportChunk.job_id == job.id, ExportChunk.state == "running")
+        )
+        _wait(lambda: db.session.scalar(running) == 1 and batch.counts(job.id)["done"] >= 1, 60, "a chunk in progress")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert db.session.scalar(running) == 1  # left behind by the dead worker
+    assert db.session.get(ExportJob, job.id).file_path is None
+    time.sleep(2.5)  # its heartbeat goes stale
+    worker = _consumer(env)
+    try:
+        _wait(lambda: db.session.get(ExportJob, job.id).status == "done", 120, "the job to finish")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    job = db.session.get(ExportJob, job.id)
+    assert batch.counts(job.id)["done"] == 12
+    assert max(db.session.scalars(select(ExportChunk.attempts).where(ExportChunk.job_id == job.id))) == 2
+    names = zipfile.ZipFile(exports / job.file_path).namelist()
+    assert len([n for n in names if n.endswith(".pdf")]) == 36
+    assert [p.name for p in (exports / f"job-{job.id}").iterdir()] == ["export.zip"]  # no part or temporary left
