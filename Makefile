@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install db seed serve browser lint format clean
+.PHONY: run test install db seed serve worker bench browser lint format clean
 
 run: install db seed serve
 
@@ -27,9 +27,22 @@ db: install
 seed: install
 	$(FLASK) seed --demo
 
+# The console and a task-queue worker (batch PDF exports) together; stopping one stops both.
 serve:
 	@echo "控制台：http://$(HOST):$(PORT)/  (演示账号见 README.md)"
+	@$(BIN)/huey_consumer jobs.tasks.huey -k process -w $(WORKERS) & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+WORKERS ?= 2
+
+# A worker alone, e.g. on another machine sharing TASK_QUEUE_URL=redis://... and DATABASE_URL.
+worker: install
+	$(BIN)/huey_consumer jobs.tasks.huey -k process -w $(WORKERS)
+
+# Speed and memory of the PDF forms (figures printed; see bench/README.md).
+bench: install
+	$(BIN)/python bench/pdf.py
 
 # The browser tests drive Debian's Chromium; install it when it is missing (CI runs as root).
 browser:
@@ -47,4 +60,4 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) instance/*.db instance/*.db-*
+	rm -rf $(VENV) instance/*.db instance/*.db-* instance/exports

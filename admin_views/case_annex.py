@@ -89,7 +89,8 @@ class BatchExportMixin:
         in_scope = db.session.scalar(
             select(func.count()).select_from(Case).where(Case.id.in_(keys), scope_clause(Case, current_user))
         )
-        return self._batch_form(BatchExportForm(ids=",".join(map(str, keys))), in_scope, selected=True)
+        form = BatchExportForm(formdata=None, ids=",".join(map(str, keys)))  # the action post is not this form
+        return self._batch_form(form, in_scope, selected=True)
 
     def _filtered_ids(self, limit: int) -> tuple[int, list[int]]:
         """The ids of the cases the list's current filters and search match, in list order."""

@@ -18,16 +18,30 @@ from models.time import format_beijing, utcnow
 FAILURES_SHOWN = 200
 
 
+def duration(seconds: float | None) -> str:
+    """Seconds as a clerk reads them: 42 秒, 3 分 05 秒, 1 小时 02 分."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} 秒"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} 分 {seconds:02d} 秒"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} 小时 {minutes:02d} 分"
+
+
 def _progress(job: ExportJob) -> dict:
     tally = batch.counts(job.id)
     processed = tally[ExportItemState.DONE.value] + tally[ExportItemState.FAILED.value]
-    rate = eta = None
-    if job.started_at and processed:
-        end = job.finished_at or utcnow()
-        seconds = max((end - job.started_at).total_seconds(), 0.001)
-        rate = processed / seconds * 60  # cases per minute
-        if job.status in batch.ACTIVE:
-            eta = int((job.total - processed) / (processed / seconds))
+    rate = eta = elapsed = None
+    if job.started_at:
+        elapsed = max(((job.finished_at or utcnow()) - job.started_at).total_seconds(), 0.001)
+        if processed:
+            rate = processed / elapsed * 60  # cases per minute
+            if job.status in batch.ACTIVE:
+                eta = (job.total - processed) / (processed / elapsed)
     return {
         "id": job.id,
         "status": job.status,
@@ -38,7 +52,9 @@ def _progress(job: ExportJob) -> dict:
         "failed": tally[ExportItemState.FAILED.value],
         "percent": int(processed * 100 / job.total) if job.total else 100,
         "rate": round(rate, 1) if rate is not None else None,
-        "eta_seconds": eta,
+        "eta_seconds": int(eta) if eta is not None else None,
+        "eta": duration(eta),
+        "elapsed": duration(elapsed),
         "finished": job.status not in batch.ACTIVE,
         "downloadable": job.status == ExportStatus.DONE and bool(job.file_path),
         "error": job.error or "",

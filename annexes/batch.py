@@ -428,6 +428,9 @@ def assemble(job_id: int) -> None:
                 _write_volumes(job, parts, archive, volume_cases)
             archive.writestr("导出清单.csv", _manifest(job))
         name = download_name(job, "zip")
+    if _job_status(job_id) not in ACTIVE:  # cancelled, or finished by another assembler meanwhile
+        temporary.unlink(missing_ok=True)
+        return
     os.replace(temporary, final)
     retention = dt.timedelta(hours=current_app.config["EXPORT_RETENTION_HOURS"])
     done = db.session.execute(
@@ -445,7 +448,7 @@ def assemble(job_id: int) -> None:
     db.session.commit()
     if done:
         _remove_parts(job_id, keep=final)
-    else:  # cancelled while assembling
+    elif _job_status(job_id) == ExportStatus.CANCELLED.value:
         remove_files(job_id)
 
 
@@ -506,7 +509,8 @@ def unassembled_jobs(stale_after: dt.timedelta) -> list[int]:
         select(ExportChunk.job_id)
         .group_by(ExportChunk.job_id)
         .having(func.sum(when((ExportChunk.state != DONE, 1), else_=0)) == 0)
-        .having(func.max(ExportChunk.heartbeat_at) < utcnow() - stale_after)
+        # Assembling a large job takes a while and beats no heart: wait ten times as long.
+        .having(func.max(ExportChunk.heartbeat_at) < utcnow() - 10 * stale_after)
     )
     return list(
         db.session.scalars(

@@ -23,7 +23,7 @@ from xhtml2pdf.builders.printmarks import MarkedCanvas
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc
 
-from annexes import typesetting
+from annexes import qr, typesetting
 from annexes.catalog import ANNEXES, RATING_ITEMS, RATINGS, Annex, refusal
 from annexes.fonts import FONT_NAME, register_font
 from annexes.verify import verify_token
@@ -124,6 +124,7 @@ class _FormDoc(PmlBaseDoc):
 # of ours has set _FOOTERS, and is the plain document otherwise.
 xhtml2pdf.document.PmlBaseDoc = _FormDoc
 typesetting.install()
+qr.install()
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,19 @@ def sheet(
     )
 
 
+def document_html(sheets: list[Sheet], *, batch: bool = False) -> str:
+    """The xhtml2pdf source of a document (autoescaped: the template is .html)."""
+    return render_template(
+        "annex/document.html",
+        sheets=sheets,
+        batch=batch,
+        font=FONT_NAME,
+        termination_reasons=choices(TerminationReason),
+        ratings=RATINGS,
+        rating_items=RATING_ITEMS,
+    )
+
+
 def render_sheets(sheets: list[Sheet], *, batch: bool = False) -> bytes:
     """One PDF holding the sheets in order, each starting on a new page and numbered on its own.
 
@@ -185,15 +199,7 @@ def render_sheets(sheets: list[Sheet], *, batch: bool = False) -> bytes:
     if not sheets:
         raise ValueError("没有可打印的表单")
     register_font()
-    html = render_template(
-        "annex/document.html",
-        sheets=sheets,
-        batch=batch,
-        font=FONT_NAME,
-        termination_reasons=choices(TerminationReason),
-        ratings=RATINGS,
-        rating_items=RATING_ITEMS,
-    )
+    html = document_html(sheets, batch=batch)
     footers = _Footers(hotlines=[s.case.center.hotline or "12345" for s in sheets], form_level=1 if batch else 0)
     token = _FOOTERS.set(footers)
     try:

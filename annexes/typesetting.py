@@ -4,8 +4,8 @@ xhtml2pdf's CJK wrapper breaks after any character and knows only ReportLab's sh
 marks that may not start a line, which lacks the full-width comma, semicolon, colon, question and
 exclamation marks, closing book-title marks and quotes. This replaces it with the same greedy
 algorithm plus the rules of GB/T 15834 practice:
-- a closing mark that would start a line hangs at the end of the previous one (one mark);
-- when two or more would, the last character before them moves down with them;
+- a closing mark that would start a line takes the character before it down to the next line
+  (push-down, not hanging punctuation: text inside a bordered cell must never cross the border);
 - an opening mark never ends a line.
 """
 
@@ -25,12 +25,8 @@ CANNOT_END = frozenset("（《「『【〔〈“‘")
 def _break_at(glyphs: list, start: int, overflow: int) -> int:
     """Where the next line starts, given the first glyph (index `overflow`) that does not fit."""
     cut = overflow
-    if cut < len(glyphs) and glyphs[cut] in CANNOT_START:
-        if cut + 1 < len(glyphs) and glyphs[cut + 1] in CANNOT_START:
-            while cut > start + 1 and glyphs[cut] in CANNOT_START:
-                cut -= 1  # a run of closing marks: carry the character before them down
-        else:
-            cut += 1  # a single closing mark hangs in the margin
+    while cut > start + 1 and cut < len(glyphs) and glyphs[cut] in CANNOT_START:
+        cut -= 1
     while cut - 1 > start + 1 and glyphs[cut - 1] in CANNOT_END:
         cut -= 1
     return cut

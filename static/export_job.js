@@ -21,7 +21,8 @@
         set("done", p.done);
         set("failed", p.failed);
         set("rate", p.rate);
-        set("eta", p.eta_seconds);
+        set("eta", p.eta);
+        set("elapsed", p.elapsed);
         if (p.finished) { window.location.reload(); } else { window.setTimeout(poll, 1000); }
       })
       .catch(function () { window.setTimeout(poll, 3000); });

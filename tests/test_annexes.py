@@ -314,3 +314,38 @@ def test_the_verification_page_confirms_a_form_without_personal_data(client):
     for bad in (forged, token.replace("-5-", "-4-"), "1-1-20261120-x", "nonsense"):
         response = client.get(f"/verify/{bad}")
         assert response.status_code == 404 and "无法核验" in response.get_data(as_text=True)
+
+
+def _decode(value: str) -> str:
+    """Draw the printed QR code's modules as an image and let OpenCV's detector read it."""
+    import cv2
+    import numpy as np
+
+    from annexes import qr
+
+    modules = np.array(qr.modules(value), dtype=np.uint8)
+    image = np.where(np.pad(modules, 4) == 1, 0, 255).astype(np.uint8)
+    image = cv2.resize(image, None, fx=8, fy=8, interpolation=cv2.INTER_NEAREST)
+    decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    return decoded
+
+
+def test_the_printed_qr_codes_read_back_as_the_verification_and_evaluation_links(clerk):
+    from annexes.render import sheet
+
+    case = db.session.scalar(
+        select(Case)
+        .where(Case.mode == "delegated", Case.status == "completed", ~Case.evaluation.has())
+        .order_by(Case.id)
+        .limit(1)
+    )
+    secret = clerk.application.config["SECRET_KEY"].encode()
+    slip = sheet(case, 5, base_url="https://bbdb.chaonan.gov.cn", secret=secret, now=case.evaluation_link.created_at)
+    assert _decode(slip.verify_url) == slip.verify_url
+    assert slip.verify_url.startswith("https://bbdb.chaonan.gov.cn/verify/")
+    assert slip.evaluation_url and _decode(slip.evaluation_url) == slip.evaluation_url
+    token = slip.verify_url.rsplit("/", 1)[1]
+    assert case.number in clerk.get(f"/verify/{token}").get_data(as_text=True)
+    # The token is the case's own link (open or, for an old demo case, expired), never an unknown one.
+    response = clerk.get(slip.evaluation_url.replace("https://bbdb.chaonan.gov.cn", ""))
+    assert response.status_code in (200, 410) and "链接无效" not in response.get_data(as_text=True)

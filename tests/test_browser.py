@@ -197,3 +197,54 @@ def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_
     page.goto(page.base_url + f"/admin/followup/details/?id={followup.id}")
     _shot(page, "followup_open")
     assert "待回访" in page.content() and case.number in page.content()
+
+
+@pytest.mark.browser
+def test_a_clerk_prints_a_form_and_exports_selected_cases_with_live_progress(page, demo_app_csrf, tmp_path):
+    from jobs import queue
+    from jobs.queue import huey
+    from models import ExportJob
+    from tests import pdftext
+
+    queue.connect(f"sqlite:///{tmp_path / 'tasks.db'}")
+    demo_app_csrf.config.update(EXPORT_DIR=str(tmp_path / "exports"), EXPORT_CHUNK_SIZE=2)
+    completed = db.session.scalar(
+        select(Case)
+        .join(Case.center)
+        .where(Case.status == "completed", Case.mode == "delegated", Center.name == "峡山街道便民服务中心")
+        .order_by(Case.id)
+        .limit(1)
+    )
+    _login(page, "xiashan_admin")
+    page.goto(page.base_url + f"/admin/case/details/?id={completed.id}")
+    _shot(page, "case_details_print_buttons")
+    with page.expect_download() as download:
+        page.click(".annex-links a:has-text('附件5 代办服务办结单')")
+    assert download.value.suggested_filename == f"{completed.number}_附件5_代办服务办结单.pdf"
+    text = pdftext.text(Path(download.value.path()).read_bytes())
+    assert completed.number in text and completed.applicant.name in text
+
+    page.goto(page.base_url + "/admin/case/?flt0_mode_filterequal=delegated")
+    boxes = page.locator("input.action-checkbox")
+    for i in range(3):
+        boxes.nth(i).check()
+    page.click("a.dropdown-toggle:has-text('With selected'), a.dropdown-toggle:has-text('选中')")
+    page.click("a:has-text('批量导出 PDF')")
+    page.wait_for_load_state("networkidle")
+    assert "在您管辖范围内的有 <strong>3</strong> 件" in page.content()
+    page.check("input[name=file_format][value=merged]")
+    _shot(page, "batch_export_options")
+    page.click("button:has-text('开始导出')")
+    page.wait_for_url("**/export_job/details/**")
+    assert "排队中" in page.content() and "取消任务" in page.content()
+    _shot(page, "batch_export_queued")
+    while (task := huey.dequeue()) is not None:  # the worker's part, done here in the test's process
+        huey.execute(task)
+    job = db.session.scalars(select(ExportJob).order_by(ExportJob.id.desc())).first()
+    assert job.status == "done"
+    page.wait_for_selector("a:has-text('下载 帮办代办表单_')", timeout=15000)  # the page polls, then reloads
+    _shot(page, "batch_export_done")
+    with page.expect_download() as download:
+        page.click("a:has-text('下载 帮办代办表单_')")
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert len(pdftext.reader(Path(download.value.path()).read_bytes()).outline) >= 2
