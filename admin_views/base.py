@@ -142,6 +142,20 @@ class ConsoleModelView(ModelView):
     def can_delete(self) -> bool:  # type: ignore[override]
         return self._role() in self.delete_roles
 
+    def filtered_list(self, limit: int, execute: bool = True):
+        """(count, rows or query) of what the list shows with the request's filters, search and sort."""
+        view_args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(view_args.sort)
+        return self.get_list(
+            0,
+            sort[0] if sort else None,
+            view_args.sort_desc,
+            view_args.search,
+            view_args.filters,
+            execute=execute,
+            page_size=limit,
+        )
+
     # --- scope: list, count, get_one all go through scope_clause -------------
     def get_query(self):
         return super().get_query().filter(scope_clause(self.model, current_user))

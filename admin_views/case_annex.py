@@ -42,10 +42,6 @@ class BatchExportForm(FlaskForm):
     ids = HiddenField(validators=[Optional()])
 
 
-def public_base_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-
-
 class AnnexMixin:
     """GET /admin/case/annex/<n>/?id=<case id>: annex n of a case the user may read."""
 
@@ -62,8 +58,7 @@ class AnnexMixin:
         if reason is not None:
             flash(reason, "error")
             return redirect(self.get_url(".details_view", id=case.id))
-        form = sheet(case, number, base_url=public_base_url(), secret=current_app.config["SECRET_KEY"].encode())
-        pdf = render_sheets([form])
+        pdf = render_sheets([sheet(case, number)])
         annex = ANNEXES[number]
         audit.record(db.session, "pdf", case, f"打印《{annex.title}》（附件{number}）")
         db.session.commit()
@@ -72,7 +67,7 @@ class AnnexMixin:
 
 
 class BatchExportMixin:
-    """ "批量导出 PDF": on the selected rows (a list action) or on every row the current filters match."""
+    """Batch export ("批量导出 PDF") of the selected rows (a list action) or of every row the filters match."""
 
     @property
     def supports_batch_pdf(self) -> bool:
@@ -94,17 +89,7 @@ class BatchExportMixin:
 
     def _filtered_ids(self, limit: int) -> tuple[int, list[int]]:
         """The ids of the cases the list's current filters and search match, in list order."""
-        view_args = self._get_list_extra_args()
-        sort = self._get_column_by_idx(view_args.sort)
-        count, query = self.get_list(
-            0,
-            sort[0] if sort else None,
-            view_args.sort_desc,
-            view_args.search,
-            view_args.filters,
-            execute=False,
-            page_size=limit,
-        )
+        count, query = self.filtered_list(limit, execute=False)
         ids = list(db.session.scalars(query.with_entities(Case.id).limit(limit)))
         return count, ids
 

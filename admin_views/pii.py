@@ -79,16 +79,7 @@ class ExportMixin:
         file_format = request.form.get("format", "")
         if file_format not in EXPORT_FORMATS:
             abort(400)
-        view_args = self._get_list_extra_args()
-        sort = self._get_column_by_idx(view_args.sort)
-        count, models = self.get_list(
-            0,
-            sort[0] if sort else None,
-            view_args.sort_desc,
-            view_args.search,
-            view_args.filters,
-            page_size=self.export_max,
-        )
+        count, models = self.filtered_list(self.export_max)
         headers = [header for header, _ in self.export_columns]
         rows = [[neutralise(getter(model)) for _, getter in self.export_columns] for model in models]
         audit.record(

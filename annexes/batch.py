@@ -146,15 +146,10 @@ def mark_enqueued(job_id: int, index: int) -> None:
 
 
 # --- rendering a chunk --------------------------------------------------------------------------
-def _sheets_for(case: Case, numbers: list[int], base_url: str, secret: bytes, now: dt.datetime) -> list[Sheet]:
-    sheets = [
-        sheet(case, n, base_url=base_url, secret=secret, now=now, case_mark=False)
-        for n in numbers
-        if refusal(case, n) is None
-    ]
-    if sheets:
-        sheets[0] = sheet(case, sheets[0].annex.number, base_url=base_url, secret=secret, now=now, case_mark=True)
-    return sheets
+def _sheets_for(case: Case, numbers: list[int], now: dt.datetime) -> list[Sheet]:
+    """The case's sheets among `numbers`; the first carries the case's bookmark in a merged document."""
+    applicable = [n for n in numbers if refusal(case, n) is None]
+    return [sheet(case, n, now=now, case_mark=i == 0) for i, n in enumerate(applicable)]
 
 
 def _not_applicable(case: Case, numbers: list[int]) -> str:
@@ -264,8 +259,7 @@ def render_chunk(job_id: int, index: int) -> bool:
 
 def _render_rows(job: ExportJob, index: int, rows: list, temporary: Path) -> list[str]:
     """Render the rows into `temporary`; returns the numbers of the cases rendered."""
-    config = current_app.config
-    base_url, secret, now = config["PUBLIC_BASE_URL"].rstrip("/"), config["SECRET_KEY"].encode(), utcnow()
+    now = utcnow()
     numbers = job.annex_numbers
     scope = scope_clause(Case, job.user) if job.user.active else None
     rendered: list[str] = []
@@ -283,7 +277,7 @@ def _render_rows(job: ExportJob, index: int, rows: list, temporary: Path) -> lis
                 _set_case(job.id, position, FAILED, "案件已不在导出人的管辖范围内或已删除")
                 _beat(job.id, index)
                 continue
-            sheets = _sheets_for(case, numbers, base_url, secret, now)
+            sheets = _sheets_for(case, numbers, now)
             if not sheets:
                 _set_case(job.id, position, FAILED, _not_applicable(case, numbers))
                 _beat(job.id, index)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import xhtml2pdf.document
-from flask import render_template
+from flask import current_app, render_template
 from reportlab.lib.units import mm
 from xhtml2pdf import pisa
 from xhtml2pdf.builders.printmarks import MarkedCanvas
@@ -155,12 +155,23 @@ def _evaluation(case: Case, base_url: str, secret: bytes, now: dt.datetime) -> t
 
 
 def sheet(
-    case: Case, number: int, *, base_url: str, secret: bytes, now: dt.datetime | None = None, case_mark: bool = False
+    case: Case,
+    number: int,
+    *,
+    base_url: str | None = None,
+    secret: bytes | None = None,
+    now: dt.datetime | None = None,
+    case_mark: bool = False,
 ) -> Sheet:
-    """The sheet for annex `number` of the case; AnnexNotApplicable says why when it has none."""
+    """The sheet for annex `number` of the case; AnnexNotApplicable says why when it has none.
+
+    QR codes point at `base_url` (default PUBLIC_BASE_URL) and are signed with `secret` (default SECRET_KEY).
+    """
     reason = refusal(case, number)
     if reason is not None:
         raise AnnexNotApplicable(reason)
+    base_url = (base_url or current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    secret = secret or current_app.config["SECRET_KEY"].encode()
     now = now or utcnow()
     printed_on = now.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
     evaluation_url, evaluation_note = None, ""

@@ -46,15 +46,20 @@ def _stale_after() -> dt.timedelta:
 
 
 def enqueue_job(job_id: int) -> None:
-    """Hand every chunk of a new job to the queue (called after the job is committed)."""
-    for index in batch.chunk_indexes(job_id):
-        batch.mark_enqueued(job_id, index)
-    db.session.commit()
-    if not batch.chunk_indexes(job_id):
+    """Hand every chunk of a new job to the queue (called after the job is committed).
+
+    Enqueued first, marked after: a chunk whose mark is missing (the web process died in between)
+    is enqueued again by the recovery, and a chunk runs once however often it is enqueued.
+    """
+    indexes = batch.chunk_indexes(job_id)
+    if not indexes:
         assemble_export(job_id)
         return
-    for index in batch.chunk_indexes(job_id):
+    for index in indexes:
         render_chunk(job_id, index)
+    for index in indexes:
+        batch.mark_enqueued(job_id, index)
+    db.session.commit()
 
 
 @huey.task(retries=2, retry_delay=5)

@@ -70,6 +70,13 @@ def _job() -> ExportJob:
     return db.session.scalars(select(ExportJob).order_by(ExportJob.id.desc())).first()
 
 
+def _export(client, cases: list[Case], annexes: list[str], file_format: str):
+    return client.post(
+        "/admin/case/batch-export/",
+        data={"ids": ",".join(str(c.id) for c in cases), "annexes": annexes, "file_format": file_format},
+    )
+
+
 def _download(client, job: ExportJob):
     response = client.get(f"/admin/export_job/download/?id={job.id}")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
@@ -172,10 +179,7 @@ def test_the_worker_renders_only_what_is_still_in_the_owners_scope(client, expor
         :2
     ]
     assert len(cases) == 2
-    client.post(
-        "/admin/case/batch-export/",
-        data={"ids": ",".join(str(c.id) for c in cases), "annexes": ["1"], "file_format": "zip"},
-    )
+    _export(client, cases, ["1"], "zip")
     job = _job()
     moved = cases[0]
     moved.agent_id = None
@@ -198,10 +202,7 @@ def test_the_worker_renders_only_what_is_still_in_the_owners_scope(client, expor
 def test_a_cancelled_job_stops_keeps_no_file_and_offers_no_download(client, exports, queue_url):
     login_as(client, "xiashan_admin")
     cases = _cases("峡山街道便民服务中心", limit=10)
-    client.post(
-        "/admin/case/batch-export/",
-        data={"ids": ",".join(str(c.id) for c in cases), "annexes": ["1"], "file_format": "zip"},
-    )
+    _export(client, cases, ["1"], "zip")
     job = _job()
     huey.execute(huey.dequeue())  # one chunk rendered, two still queued
     assert batch.counts(job.id)["done"] == 4
@@ -220,10 +221,7 @@ def test_a_cancelled_job_stops_keeps_no_file_and_offers_no_download(client, expo
 def test_jobs_are_their_owners_and_expire_after_the_retention_period(client, exports, queue_url):
     login_as(client, "xiashan_admin")
     cases = _cases("峡山街道便民服务中心", limit=2)
-    client.post(
-        "/admin/case/batch-export/",
-        data={"ids": ",".join(str(c.id) for c in cases), "annexes": ["1"], "file_format": "merged"},
-    )
+    _export(client, cases, ["1"], "merged")
     drain()
     job = _job()
     client.post("/logout")
@@ -271,10 +269,7 @@ def test_a_job_survives_its_worker_being_killed(client, demo_app, exports, queue
     url, name = queue_url
     login_as(client, "xiashan_admin")
     cases = _cases("峡山街道便民服务中心", limit=12)
-    client.post(
-        "/admin/case/batch-export/",
-        data={"ids": ",".join(str(c.id) for c in cases), "annexes": ["1", "2", "3"], "file_format": "zip"},
-    )
+    _export(client, cases, ["1", "2", "3"], "zip")
     job = _job()
     env = dict(
         os.environ,

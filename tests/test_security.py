@@ -142,17 +142,15 @@ def _token_of(body: str) -> str:
     return body.split('name="csrf_token"')[1].split('value="')[1].split('"')[0]
 
 
+def _login_with_csrf(client, username: str) -> None:
+    token = _token_of(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
+
+
 @pytest.mark.parametrize("url", ["/admin/case/new/", "/admin/applicant/new/", "/admin/department/new/"])
 def test_every_console_form_carries_its_csrf_token(demo_app_csrf, url):
     client = demo_app_csrf.test_client()
-    client.post(
-        "/login",
-        data={
-            "username": "qu_admin",
-            "password": DEMO_PASSWORD,
-            "csrf_token": _token_of(client.get("/login").get_data(as_text=True)),
-        },
-    )
+    _login_with_csrf(client, "qu_admin")
     form = client.get(url).get_data(as_text=True).split('class="admin-form')[1].split("</form>")[0]
     assert 'name="csrf_token"' in form
 
@@ -161,14 +159,7 @@ def test_a_case_is_saved_through_the_real_form_with_csrf_on(demo_app_csrf):
     from models import Case, Center, ServiceItem
 
     client = demo_app_csrf.test_client()
-    client.post(
-        "/login",
-        data={
-            "username": "xiashan_dongshan",
-            "password": DEMO_PASSWORD,
-            "csrf_token": _token_of(client.get("/login").get_data(as_text=True)),
-        },
-    )
+    _login_with_csrf(client, "xiashan_dongshan")
     page = client.get("/admin/case/new/").get_data(as_text=True)
     form = page.split('class="admin-form')[1]
     station = db.session.scalar(select(Center).where(Center.name == "东山社区便民服务站"))
