@@ -402,6 +402,7 @@ def assemble(job_id: int) -> None:
         job.status = ExportStatus.FAILED.value
         job.error = "没有生成任何表单：所选案件均失败或所选表单均不适用，详见失败清单。"
         job.finished_at = utcnow()
+        audit.record(db.session, "batch_export", job, f"导出任务 #{job_id} 失败：没有生成任何表单")
         db.session.commit()
         _remove_parts(job_id)
         return
@@ -439,6 +440,14 @@ def assemble(job_id: int) -> None:
             file_size=final.stat().st_size,
         )
     ).rowcount
+    if done:
+        audit.record(
+            db.session,
+            "batch_export",
+            job,
+            f"导出任务 #{job_id} 完成：{tally[DONE]} 件已生成，{tally[FAILED]} 件未生成",
+            changes={"file": name, "bytes": final.stat().st_size},
+        )
     db.session.commit()
     if done:
         _remove_parts(job_id, keep=final)

@@ -116,11 +116,14 @@ def test_selected_rows_export_as_a_zip_with_a_folder_per_case_and_nothing_out_of
     manifest = archive.read("导出清单.csv").decode("utf-8-sig")
     assert all(c.number in manifest for c in mine)
     events = db.session.execute(
-        select(AuditLog.event, AuditLog.object_id, AuditLog.changes).where(
-            AuditLog.event.in_(("batch_export", "pdf", "download"))
-        )
+        select(AuditLog.event, AuditLog.summary, AuditLog.changes)
+        .where(AuditLog.event.in_(("batch_export", "pdf", "download")))
+        .order_by(AuditLog.id)
     ).all()
-    assert [e for e, _, _ in events].count("batch_export") == 1
+    assert [summary for e, summary, _ in events if e == "batch_export"] == [
+        "批量导出表单 6 件（附件1,3，ZIP压缩包(每件一个文件夹)）",
+        f"导出任务 #{job.id} 完成：6 件已生成，0 件未生成",
+    ]
     assert [e for e, _, _ in events].count("pdf") == 2
     assert [e for e, _, _ in events].count("download") == 1
     rendered = " ".join(changes for e, _, changes in events if e == "pdf")
