@@ -248,3 +248,6 @@ def test_a_clerk_prints_a_form_and_exports_selected_cases_with_live_progress(pag
         page.click("a:has-text('下载 帮办代办表单_')")
     assert download.value.suggested_filename.endswith(".pdf")
     assert len(pdftext.reader(Path(download.value.path()).read_bytes()).outline) >= 2
+    page.goto(page.base_url + "/admin/export_job/")
+    _shot(page, "export_job_list")
+    assert f"/admin/export_job/details/?id={job.id}" in page.content() and "已完成" in page.content()
