@@ -95,6 +95,16 @@ def test_district_admin_filters_cases_by_town_and_opens_one(page):
     assert expected.number in details and "办理过程" in details and expected.applicant.name in details
 
 
+def _first_delegated(status: str, center: str = "峡山街道便民服务中心") -> Case:
+    return db.session.scalar(
+        select(Case)
+        .join(Case.center)
+        .where(Case.status == status, Case.mode == "delegated", Center.name == center)
+        .order_by(Case.id)
+        .limit(1)
+    )
+
+
 def _login(page, username: str) -> None:
     page.goto(page.base_url + "/login")
     page.fill("input[name=username]", username)
@@ -134,13 +144,7 @@ def test_village_operator_sees_only_its_station_and_not_another_towns_case(page)
 def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_follow_up(page):
     from models import FollowUp
 
-    case = db.session.scalar(
-        select(Case)
-        .join(Case.center)
-        .where(Case.status == "submitted", Case.mode == "delegated", Center.name == "峡山街道便民服务中心")
-        .order_by(Case.id)
-        .limit(1)
-    )
+    case = _first_delegated("submitted")
     _login(page, "xiashan_admin")
     details = page.base_url + f"/admin/case/details/?id={case.id}"
 
@@ -208,13 +212,7 @@ def test_a_clerk_prints_a_form_and_exports_selected_cases_with_live_progress(pag
 
     queue.connect(f"sqlite:///{tmp_path / 'tasks.db'}")
     demo_app_csrf.config.update(EXPORT_DIR=str(tmp_path / "exports"), EXPORT_CHUNK_SIZE=2)
-    completed = db.session.scalar(
-        select(Case)
-        .join(Case.center)
-        .where(Case.status == "completed", Case.mode == "delegated", Center.name == "峡山街道便民服务中心")
-        .order_by(Case.id)
-        .limit(1)
-    )
+    completed = _first_delegated("completed")
     _login(page, "xiashan_admin")
     page.goto(page.base_url + f"/admin/case/details/?id={completed.id}")
     _shot(page, "case_details_print_buttons")
