@@ -15,8 +15,8 @@ import audit
 from admin_views.base import STAFF_ROLES, forbid
 from admin_views.pii import download
 from annexes.batch import create_job
-from annexes.catalog import ANNEXES, available, refusal
-from annexes.render import file_name, render_sheets, sheet
+from annexes.catalog import ANNEXES, available
+from annexes.render import AnnexNotApplicable, file_name, render_sheets, sheet
 from extensions import db
 from jobs.tasks import enqueue_job
 from lifecycle.scope import scope_clause
@@ -42,6 +42,13 @@ class BatchExportForm(FlaskForm):
     ids = HiddenField(validators=[Optional()])
 
 
+def _count_in_scope(ids: list[int]) -> int:
+    """How many of the posted case ids the user may read (the rest are never exported)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Case).where(Case.id.in_(ids), scope_clause(Case, current_user))
+    )
+
+
 class AnnexMixin:
     """GET /admin/case/annex/<n>/?id=<case id>: annex n of a case the user may read."""
 
@@ -54,12 +61,13 @@ class AnnexMixin:
         if case is None:
             flash("案件不存在或不在您的管辖范围内。", "error")
             return redirect(self.get_url(".index_view"))
-        reason = refusal(case, number)
-        if reason is not None:
-            flash(reason, "error")
+        try:
+            one = sheet(case, number)
+        except AnnexNotApplicable as exc:
+            flash(str(exc), "error")
             return redirect(self.get_url(".details_view", id=case.id))
-        pdf = render_sheets([sheet(case, number)])
-        annex = ANNEXES[number]
+        pdf = render_sheets([one])
+        annex = one.annex
         audit.record(db.session, "pdf", case, f"打印《{annex.title}》（附件{number}）")
         db.session.commit()
         current_app.logger.info("%s 打印 %s 附件%s", current_user.username, case.number, number)
@@ -81,9 +89,7 @@ class BatchExportMixin:
     @action("export_pdf", "批量导出 PDF")
     def action_export_pdf(self, ids):
         keys = [int(i) for i in ids if str(i).isdigit()]
-        in_scope = db.session.scalar(
-            select(func.count()).select_from(Case).where(Case.id.in_(keys), scope_clause(Case, current_user))
-        )
+        in_scope = _count_in_scope(keys)
         form = BatchExportForm(formdata=None, ids=",".join(map(str, keys)))  # the action post is not this form
         return self._batch_form(form, in_scope, selected=True)
 
@@ -112,9 +118,7 @@ class BatchExportMixin:
         selected = bool(form.ids.data)
         if selected:
             ids = [int(i) for i in form.ids.data.split(",") if i.isdigit()][:limit]
-            count = db.session.scalar(
-                select(func.count()).select_from(Case).where(Case.id.in_(ids), scope_clause(Case, current_user))
-            )
+            count = _count_in_scope(ids)
         else:
             count, ids = self._filtered_ids(limit)
         if request.method == "POST" and form.validate_on_submit():

@@ -14,7 +14,7 @@ from admin_views.reference import TownFilter
 from extensions import db
 from lifecycle.errors import TransitionError
 from lifecycle.scope import scope_clause, visible_center_ids
-from lifecycle.supervision import advance_followup, available_steps, is_overdue, open_followup_if_bad
+from lifecycle.supervision import RATING_LABELS, advance_followup, available_steps, is_overdue, open_followup_if_bad
 from models import Case, Evaluation, FollowUp, User
 from models.enums import AppealOutcome, EvaluationChannel, FollowUpStatus, Rating, Role, choices
 from models.identifiers import mask_phone, normalize_phone
@@ -54,12 +54,7 @@ class EvaluationView(ConsoleModelView):
     column_labels = {
         "case": "案件编号",
         "case.number": "案件编号",
-        "overall": "总体评价",
-        "attitude": "服务态度",
-        "efficiency": "办事效率",
-        "competence": "业务水平",
-        "communication": "进度告知",
-        "integrity": "廉洁自律",
+        **RATING_LABELS,
         "asked_for_anything": "是否有索要财物/吃拿卡要",
         "comment": "意见建议",
         "channel": "评价渠道",

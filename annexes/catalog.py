@@ -31,15 +31,7 @@ ANNEXES: dict[int, Annex] = {
     )
 }
 
-# The evaluation form's items (domain.md §1.8) and its five levels, best first.
-RATING_ITEMS = [
-    ("overall", "总体评价"),
-    ("attitude", "服务态度"),
-    ("efficiency", "办事效率(是否按时)"),
-    ("competence", "业务水平"),
-    ("communication", "进度告知"),
-    ("integrity", "廉洁自律"),
-]
+# The evaluation form's five levels, best first (its items are lifecycle.supervision.RATING_LABELS).
 RATINGS = [(int(r), label(r)) for r in sorted(Rating, reverse=True)]
 
 

@@ -24,10 +24,11 @@ from xhtml2pdf.config.resources import ResourceAccessPolicy
 from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc
 
 from annexes import qr, typesetting
-from annexes.catalog import ANNEXES, RATING_ITEMS, RATINGS, Annex, refusal
+from annexes.catalog import ANNEXES, RATINGS, Annex, refusal
 from annexes.fonts import FONT_NAME, register_font
 from annexes.verify import verify_token
 from lifecycle.evaluation_links import token_for
+from lifecycle.supervision import RATING_LABELS
 from models import Case
 from models.enums import TerminationReason, choices
 from models.time import BEIJING, utcnow
@@ -197,7 +198,7 @@ def document_html(sheets: list[Sheet], *, batch: bool = False) -> str:
         font=FONT_NAME,
         termination_reasons=choices(TerminationReason),
         ratings=RATINGS,
-        rating_items=RATING_ITEMS,
+        rating_items=RATING_LABELS.items(),
     )
 
 

@@ -24,7 +24,16 @@ from models.time import BEIJING, utcnow
 
 DEFAULT_FOLLOWUP_WORKING_DAYS = 15
 EVALUABLE = (Status.COMPLETED, Status.TERMINATED, Status.ARCHIVED)
-RATING_FIELDS = ("overall", "attitude", "efficiency", "competence", "communication", "integrity")
+# The evaluation form's items (domain.md §1.8), in the order every form and page shows them.
+RATING_LABELS = {
+    "overall": "总体评价",
+    "attitude": "服务态度",
+    "efficiency": "办事效率(是否按时)",
+    "competence": "业务水平",
+    "communication": "进度告知",
+    "integrity": "廉洁自律",
+}
+RATING_FIELDS = tuple(RATING_LABELS)
 
 
 def responsible_admin(session: Session, case: Case) -> User | None:

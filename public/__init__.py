@@ -15,7 +15,7 @@ from annexes.verify import check_token
 from extensions import db
 from lifecycle.errors import TransitionError
 from lifecycle.evaluation_links import find_link
-from lifecycle.supervision import RATING_FIELDS, record_evaluation
+from lifecycle.supervision import RATING_FIELDS, RATING_LABELS, record_evaluation
 from models.enums import EvaluationChannel, Rating, choices
 from models.identifiers import phone_error
 from models.time import utcnow
@@ -24,23 +24,15 @@ bp = Blueprint("public", __name__)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 _RATINGS = [(str(value), text) for value, text in choices(Rating)]
-_ITEM_LABELS = {
-    "overall": "总体评价",
-    "attitude": "服务态度",
-    "efficiency": "办事效率(是否按时)",
-    "competence": "业务水平",
-    "communication": "进度告知",
-    "integrity": "廉洁自律",
-}
 
 
 class PublicEvaluationForm(FlaskForm):
-    overall = RadioField(_ITEM_LABELS["overall"], choices=_RATINGS, validators=[DataRequired("请选择总体评价")])
-    attitude = RadioField(_ITEM_LABELS["attitude"], choices=_RATINGS, default="5")
-    efficiency = RadioField(_ITEM_LABELS["efficiency"], choices=_RATINGS, default="5")
-    competence = RadioField(_ITEM_LABELS["competence"], choices=_RATINGS, default="5")
-    communication = RadioField(_ITEM_LABELS["communication"], choices=_RATINGS, default="5")
-    integrity = RadioField(_ITEM_LABELS["integrity"], choices=_RATINGS, default="5")
+    overall = RadioField(RATING_LABELS["overall"], choices=_RATINGS, validators=[DataRequired("请选择总体评价")])
+    attitude = RadioField(RATING_LABELS["attitude"], choices=_RATINGS, default="5")
+    efficiency = RadioField(RATING_LABELS["efficiency"], choices=_RATINGS, default="5")
+    competence = RadioField(RATING_LABELS["competence"], choices=_RATINGS, default="5")
+    communication = RadioField(RATING_LABELS["communication"], choices=_RATINGS, default="5")
+    integrity = RadioField(RATING_LABELS["integrity"], choices=_RATINGS, default="5")
     asked_for_anything = BooleanField("办理过程中，工作人员是否向您索要财物或提出不当要求")
     comment = TextAreaField("意见建议", validators=[Optional(), Length(max=500, message="意见建议请控制在500字以内")])
     consent_callback = BooleanField("同意工作人员就本次评价回访我", default=True)
@@ -103,7 +95,7 @@ def evaluate(token: str):
         return render_template(
             "public/message.html", title="评价已提交", message="感谢您的评价！如您反映了问题，承办单位将安排专人回访。"
         )
-    return render_template("public/evaluate.html", form=form, case=case, labels=_ITEM_LABELS)
+    return render_template("public/evaluate.html", form=form, case=case, labels=RATING_LABELS)
 
 
 @bp.route("/verify/<token>")
