@@ -34,10 +34,10 @@ class EvaluationTownFilter(TownFilter):
 
 class FollowUpTownFilter(TownFilter):
     def __init__(self) -> None:
-        super().__init__(FollowUp.evaluation_id)
+        super().__init__(FollowUp.case_id)
 
     def rows_in(self, centers):
-        return select(Evaluation.id).join(Evaluation.case).where(Case.center_id.in_(centers))
+        return select(Case.id).where(Case.center_id.in_(centers))
 
 
 def _rating(view, context, model, name):

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 
-from models import Agent, Applicant, AuditLog, Case, Center, Evaluation, ExportJob, FollowUp, User
+from models import (
+    Agent,
+    Applicant,
+    AuditLog,
+    Case,
+    CaseExtension,
+    Center,
+    Complaint,
+    Evaluation,
+    ExportJob,
+    FollowUp,
+    User,
+)
 from models.enums import Role
 
 
@@ -45,10 +57,10 @@ def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[
     if model is Applicant:
         has_case = select(Case.id).where(Case.applicant_id == Applicant.id, scope_clause(Case, user, write)).exists()
         return or_(Applicant.center_id.in_(ids), has_case)
-    if model is Evaluation:
-        return Evaluation.case_id.in_(select(Case.id).where(scope_clause(Case, user)))
-    if model is FollowUp:
-        return FollowUp.evaluation_id.in_(select(Evaluation.id).join(Case).where(scope_clause(Case, user)))
+    if model in (Evaluation, FollowUp, Complaint, CaseExtension):
+        # Records about a case follow the case, the write flag included: a center that handed a
+        # case up still reads its supervision records but no longer changes them.
+        return model.case_id.in_(select(Case.id).where(scope_clause(Case, user, write)))
     if model is ExportJob:
         return ExportJob.user_id == user.id  # a batch export belongs to whoever asked for it
     if model in (User, AuditLog):

@@ -60,6 +60,7 @@ def open_followup_if_bad(session: Session, evaluation: Evaluation, days: int, to
     with session.no_autoflush:  # the evaluation must not be flushed before its follow-up exists
         assignee = responsible_admin(session, evaluation.case)
     evaluation.followup = FollowUp(
+        case=evaluation.case,
         assignee=assignee,
         due_date=add_working_days(today, days),
         status=FollowUpStatus.OPEN.value,
@@ -157,7 +158,7 @@ def _may(user: User, step: Step) -> bool:
 
 
 def available_steps(followup: FollowUp, user: User) -> list[Step]:
-    if not can_change_case(user, followup.evaluation.case):
+    if not can_change_case(user, followup.case):
         return []
     return [s for s in STEPS.values() if FollowUpStatus(followup.status) in s.sources and _may(user, s)]
 
@@ -169,7 +170,7 @@ def advance_followup(
     step = STEPS.get(name)
     if step is None:
         raise TransitionError("未知的操作")
-    if not can_change_case(actor, followup.evaluation.case):
+    if not can_change_case(actor, followup.case):
         raise TransitionError("该回访不在您的办理范围内")
     if not _may(actor, step):
         raise TransitionError("申诉复核须由镇街或区级管理员办理")

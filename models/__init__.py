@@ -3,8 +3,10 @@
 from models.agent import Agent, AgentTraining
 from models.applicant import Applicant
 from models.audit_log import AuditHead, AuditLog
-from models.case import Case, CaseFee, CaseHandoff, CaseLog, CaseMaterial
+from models.calendar import HolidayDay, HolidayYear
+from models.case import Case, CaseExtension, CaseFee, CaseHandoff, CaseLog, CaseMaterial
 from models.center import Center
+from models.complaint import Complaint
 from models.department import Department
 from models.evaluation import Evaluation, EvaluationLink, FollowUp
 from models.export import ExportChunk, ExportJob, ExportJobCase
@@ -18,11 +20,13 @@ __all__ = [
     "AuditHead",
     "AuditLog",
     "Case",
+    "CaseExtension",
     "CaseFee",
     "CaseHandoff",
     "CaseLog",
     "CaseMaterial",
     "Center",
+    "Complaint",
     "Department",
     "Evaluation",
     "EvaluationLink",
@@ -30,6 +34,8 @@ __all__ = [
     "ExportJob",
     "ExportJobCase",
     "FollowUp",
+    "HolidayDay",
+    "HolidayYear",
     "ServiceItem",
     "ServiceItemMaterial",
     "User",

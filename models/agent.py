@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Numeric, String, Table
+from sqlalchemy import Column, ForeignKey, Numeric, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -29,6 +29,9 @@ class Agent(db.Model):
     center_id: Mapped[int] = mapped_column(ForeignKey("center.id"), index=True)
     phone: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True, index=True)
+    # Edit forms carry it back; a save on a stale form is refused (optimistic locking).
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": version}
 
     center: Mapped[Center] = relationship()
     items: Mapped[list[ServiceItem]] = relationship(secondary=agent_item, order_by="ServiceItem.id")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -38,6 +38,9 @@ class Applicant(db.Model):
     contact_id_number: Mapped[str | None] = mapped_column(String(18))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     contact_title: Mapped[str | None] = mapped_column(String(32))
+    # Edit forms carry it back; a save on a stale form is refused (optimistic locking).
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": version}
 
     center: Mapped[Center] = relationship()
 

@@ -15,10 +15,12 @@ from models.center import Center
 from models.department import Department
 from models.enums import (
     DelegationScope,
+    ExtensionStatus,
     MaterialForm,
     Mode,
     RemoteChannel,
     ResultDelivery,
+    ReturnMethod,
     Status,
     TerminationReason,
     check_in,
@@ -54,6 +56,10 @@ class Case(db.Model):
             "termination_reason IS NULL OR " + check_in("termination_reason", TerminationReason),
             name="termination_reason",
         ),
+        CheckConstraint(
+            "materials_return_method IS NULL OR " + check_in("materials_return_method", ReturnMethod),
+            name="materials_return_method",
+        ),
         # The default list order (newest first, id as tie-breaker) and the scoped list both use these.
         Index("ix_case_received_date_id", "received_date", "id"),
         Index("ix_case_center_id_received_date", "center_id", "received_date"),
@@ -71,6 +77,11 @@ class Case(db.Model):
     delegation_scope: Mapped[str | None] = mapped_column(String(16))
     received_date: Mapped[dt.date] = mapped_column(index=True)
     promised_date: Mapped[dt.date | None] = mapped_column(index=True)
+    # The promised date was counted on a year whose holiday notice is not out yet (Monday-Friday
+    # plus the statutory days); it is to be rechecked once the notice is entered.
+    promised_assumed: Mapped[bool] = mapped_column(default=False, server_default=text("false"), index=True)
+    # An approved extension (延期) set the promised date; acceptance does not recompute it.
+    extended: Mapped[bool] = mapped_column(default=False, server_default=text("false"), index=True)
     closed_date: Mapped[dt.date | None] = mapped_column(index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
 
@@ -87,6 +98,13 @@ class Case(db.Model):
     handover_note: Mapped[str | None] = mapped_column(Text)
     termination_reason: Mapped[str | None] = mapped_column(String(32))
     termination_text: Mapped[str | None] = mapped_column(Text)
+    # Plan 三(三)4: the result (or the termination) is recorded and its slip printed for the
+    # applicant's signature before the case is closed; these say when that was done.
+    result_recorded_at: Mapped[dt.datetime | None]
+    termination_recorded_at: Mapped[dt.datetime | None]
+    termination_signed: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    materials_return_method: Mapped[str | None] = mapped_column(String(24))
+    materials_return_note: Mapped[str | None] = mapped_column(Text)
     rejection_reason: Mapped[str | None] = mapped_column(Text)
 
     # Acceptance of a delegated case (plan 三(三)4): application and undertaking confirmed,
@@ -116,13 +134,29 @@ class Case(db.Model):
     fees: Mapped[list[CaseFee]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseFee.id"
     )
-    evaluation: Mapped[Evaluation | None] = relationship(back_populates="case")  # noqa: F821
+    evaluations: Mapped[list[Evaluation]] = relationship(  # noqa: F821
+        back_populates="case", order_by="Evaluation.id"
+    )
+    # The evaluation that counts: the applicant's own where both it and a paper form exist.
+    evaluation: Mapped[Evaluation | None] = relationship(  # noqa: F821
+        primaryjoin="and_(Case.id == Evaluation.case_id, Evaluation.counted)", viewonly=True, uselist=False
+    )
+    complaints: Mapped[list[Complaint]] = relationship(  # noqa: F821
+        back_populates="case", order_by="Complaint.id"
+    )
+    extensions: Mapped[list[CaseExtension]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseExtension.id"
+    )
     handoffs: Mapped[list[CaseHandoff]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseHandoff.at"
     )
     evaluation_link: Mapped[EvaluationLink | None] = relationship(back_populates="case")  # noqa: F821
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def return_method_label(self) -> str:
+        return label(ReturnMethod(self.materials_return_method)) if self.materials_return_method else ""
 
     @property
     def mode_label(self) -> str:
@@ -229,3 +263,36 @@ class CaseFee(db.Model):
 
     def __str__(self) -> str:
         return f"{self.item} {self.amount}元"
+
+
+class CaseExtension(db.Model):
+    """A request to move a case's promised date (延期), and the admin's decision on it."""
+
+    __tablename__ = "case_extension"
+    __table_args__ = (CheckConstraint(check_in("status", ExtensionStatus), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    old_date: Mapped[dt.date | None]
+    new_date: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(String(16), default=ExtensionStatus.PENDING.value, index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[dt.datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+
+    case: Mapped[Case] = relationship(back_populates="extensions")
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])  # noqa: F821
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return label(ExtensionStatus(self.status))
+
+    def __str__(self) -> str:
+        return f"{self.case} 延期至{self.new_date}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -21,6 +21,9 @@ class Center(db.Model):
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(20), default="")
     hotline: Mapped[str] = mapped_column(String(20), default="12345")
+    # Edit forms carry it back; a save on a stale form is refused (optimistic locking).
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": version}
 
     parent: Mapped[Center | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Center]] = relationship(back_populates="parent", order_by="Center.id")

@@ -87,6 +87,31 @@ class TerminationReason(enum.StrEnum):
     FORCE_MAJEURE = "force_majeure"
 
 
+class ReturnMethod(enum.StrEnum):
+    """How the applicant's originals went back at completion or termination (annexes 4 and 5)."""
+
+    IN_PERSON = "in_person"
+    PROXY = "proxy"
+    POST = "post"
+    UNREACHABLE = "unreachable"
+    NONE_HELD = "none_held"
+
+
+class ExtensionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class ComplaintChannel(enum.StrEnum):
+    """Where a complaint came in (plan 四(三): 好差评 and any other channel)."""
+
+    ON_SITE = "on_site"
+    PHONE = "phone"
+    HOTLINE_12345 = "hotline_12345"
+    HAOCHAPING = "haochaping"
+
+
 class Rating(enum.IntEnum):
     """Five 好差评 levels coded 5..1; a rating of 2 or less is a bad review."""
 
@@ -193,6 +218,24 @@ LABELS: dict[type[enum.Enum], dict[enum.Enum, str]] = {
         TerminationReason.POLICY_CHANGE: "法律法规或政策调整",
         TerminationReason.NON_COOPERATION: "要求违规办理或不配合核查",
         TerminationReason.FORCE_MAJEURE: "不可抗力或委托人死亡、单位注销",
+    },
+    ReturnMethod: {
+        ReturnMethod.IN_PERSON: "本人当面签收",
+        ReturnMethod.PROXY: "委托他人代领签收",
+        ReturnMethod.POST: "邮寄退还",
+        ReturnMethod.UNREACHABLE: "无法联系，材料由本机构保管",
+        ReturnMethod.NONE_HELD: "未收取原件，无需退还",
+    },
+    ExtensionStatus: {
+        ExtensionStatus.PENDING: "待审批",
+        ExtensionStatus.APPROVED: "已批准",
+        ExtensionStatus.REFUSED: "未批准",
+    },
+    ComplaintChannel: {
+        ComplaintChannel.ON_SITE: "现场",
+        ComplaintChannel.PHONE: "电话",
+        ComplaintChannel.HOTLINE_12345: "12345热线",
+        ComplaintChannel.HAOCHAPING: "好差评系统",
     },
     Rating: {
         Rating.VERY_SATISFIED: "非常满意",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -18,10 +18,19 @@ class Evaluation(db.Model):
     __tablename__ = "evaluation"
     __table_args__ = tuple(CheckConstraint(f"{c} BETWEEN 1 AND 5", name=f"{c}_range") for c in _RATING_COLUMNS) + (
         CheckConstraint(check_in("channel", EvaluationChannel), name="channel"),
+        # One evaluation per channel; of a paper form and the applicant's own link, one counts.
+        UniqueConstraint("case_id", "channel", name="uq_evaluation_case_channel"),
+        Index(
+            "uq_evaluation_counted_case",
+            "case_id",
+            unique=True,
+            sqlite_where=text("counted"),
+            postgresql_where=text("counted"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     overall: Mapped[int] = mapped_column(index=True)
     attitude: Mapped[int] = mapped_column(default=5)
     efficiency: Mapped[int] = mapped_column(default=5)
@@ -36,9 +45,15 @@ class Evaluation(db.Model):
     evaluator_name: Mapped[str] = mapped_column(String(32), default="")
     evaluator_phone: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    # A paper 评价表 typed in by staff: who entered it and the paper form's reference.
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    paper_ref: Mapped[str | None] = mapped_column(String(40))
+    # False once the applicant's own rating arrived for the same case: that one counts.
+    counted: Mapped[bool] = mapped_column(default=True, server_default=text("true"), index=True)
 
-    case: Mapped[Case] = relationship(back_populates="evaluation")  # noqa: F821
+    case: Mapped[Case] = relationship(back_populates="evaluations")  # noqa: F821
     followup: Mapped[FollowUp | None] = relationship(back_populates="evaluation")
+    entered_by: Mapped[User | None] = relationship()  # noqa: F821
 
     @property
     def is_bad(self) -> bool:
@@ -74,14 +89,19 @@ class EvaluationLink(db.Model):
 
 
 class FollowUp(db.Model):
+    """The follow-up a bad review or a complaint opens: call-back, investigation, feedback, close."""
+
     __tablename__ = "followup"
     __table_args__ = (
         CheckConstraint(check_in("status", FollowUpStatus), name="status"),
         CheckConstraint(check_in("appeal_outcome", AppealOutcome), name="appeal_outcome"),
+        CheckConstraint("(evaluation_id IS NULL) <> (complaint_id IS NULL)", name="one_source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation.id"), unique=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), unique=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=FollowUpStatus.OPEN.value, index=True)
     due_date: Mapped[dt.date] = mapped_column(index=True)
@@ -93,13 +113,22 @@ class FollowUp(db.Model):
     appeal_outcome: Mapped[str] = mapped_column(String(16), default=AppealOutcome.NONE.value)
     appeal_reason: Mapped[str | None] = mapped_column(Text)
     closed_date: Mapped[dt.date | None]
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
-    evaluation: Mapped[Evaluation] = relationship(back_populates="followup")
+    case: Mapped[Case] = relationship()  # noqa: F821
+    evaluation: Mapped[Evaluation | None] = relationship(back_populates="followup")
+    complaint: Mapped[Complaint | None] = relationship(back_populates="followup")  # noqa: F821
     assignee: Mapped[User | None] = relationship()  # noqa: F821
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def status_label(self) -> str:
         return label(FollowUpStatus(self.status))
 
+    @property
+    def source_label(self) -> str:
+        return "差评" if self.evaluation_id is not None else "投诉"
+
     def __str__(self) -> str:
-        return f"回访-{self.evaluation.case}"
+        return f"回访-{self.case}"

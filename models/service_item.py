@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -37,6 +37,9 @@ class ServiceItem(db.Model):
     online_declarable: Mapped[bool] = mapped_column(default=False, index=True)
     in_person_verification: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Edit forms carry it back; a save on a stale form is refused (optimistic locking).
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": version}
 
     department: Mapped[Department] = relationship()
     centers: Mapped[list[Center]] = relationship(secondary=item_center, order_by="Center.id")

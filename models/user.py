@@ -7,7 +7,7 @@ import datetime as dt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -35,6 +35,9 @@ class User(UserMixin, db.Model):
     # Bumped on logout, password change or deactivation: older session cookies stop working.
     session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The edit form's version. Not the mapper's version counter: logins update the failure
+    # counters of this row, and a login must never fail on an admin's concurrent edit.
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     center: Mapped[Center | None] = relationship()
 
