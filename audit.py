@@ -53,6 +53,13 @@ def _actor() -> dict[str, object]:
     return {"user_id": None, "username": _cli_actor.get() or "system", "role": "system", "ip": ""}
 
 
+def actor_name() -> str:
+    """Who is acting now, as a progress log names them: the clerk's name, or the system actor."""
+    if has_request_context() and getattr(current_user, "is_authenticated", False):
+        return current_user.full_name or current_user.username
+    return _cli_actor.get() or "system"
+
+
 def _plain(key: str, value: object) -> object:
     if value is None:
         return None

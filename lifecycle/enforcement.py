@@ -3,12 +3,14 @@
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+import audit
 from lifecycle import rules
 from lifecycle.deadlines import add_working_days
 from lifecycle.errors import RuleError
 from lifecycle.numbering import next_case_number
 from models import Case, CaseFee, CaseLog, CaseMaterial
 from models.enums import Mode, Status
+from models.time import utcnow
 
 
 def prepare_new_case(session: Session, case: Case) -> None:
@@ -25,6 +27,21 @@ def prepare_new_case(session: Session, case: Case) -> None:
         case.status = (Status.SUBMITTED if case.mode == Mode.DELEGATED else Status.REGISTERED).value
     if case.promised_date is None and case.items:
         case.promised_date = add_working_days(case.received_date, max(i.time_limit_days for i in case.items))
+    _log_registration(case)
+
+
+def _log_registration(case: Case) -> None:
+    """The first entry of every progress log: who registered the case, where, in which mode."""
+    at = case.created_at or utcnow()
+    earlier = [entry.at for entry in case.logs if entry.at is not None]
+    if earlier and min(earlier) < at:
+        at = min(earlier)
+    items = "、".join(item.name for item in case.items)
+    status = "待受理" if case.status == Status.SUBMITTED else "已登记"
+    content = f"登记：{case.center.name}登记{case.mode_label}（{status}）"
+    if items:
+        content += f"，申请事项：{items}"
+    case.logs.insert(0, CaseLog(at=at, agent=case.agent, content=content, author=audit.actor_name()[:32]))
 
 
 def _before_flush(session: Session, flush_context: object, instances: object) -> None:

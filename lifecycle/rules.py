@@ -9,6 +9,7 @@ from lifecycle.errors import RuleError
 from models import Agent, Applicant, Case, Center, Evaluation, ServiceItem, User
 from models.enums import ApplicantKind, IdType, Mode, Role, Status, Tier
 from models.identifiers import credit_code_error, id_number_error, phone_error
+from models.time import today_beijing
 
 # The parent tier each tier must hang under (plan 一: 区、镇(街道)、村(社区) three tiers).
 _PARENT_TIER = {Tier.DISTRICT: None, Tier.TOWN: Tier.DISTRICT, Tier.VILLAGE: Tier.TOWN}
@@ -125,6 +126,9 @@ def case_errors(case: Case) -> dict[str, str]:
         errors["remote_channel"] = "远程帮办须选择远程方式(电话/视频/网上申报指导)"
     if case.mode == Mode.DOOR_TO_DOOR and not (case.visit_address or "").strip():
         errors["visit_address"] = "上门帮办须填写上门地址"
+    if case.received_date and _received_date_set(case) and case.received_date > today_beijing():
+        # A case is received on the day the clerk registers it, never ahead (plan 二(四) 全程留痕).
+        errors["received_date"] = f"受理日期不能晚于今天（北京时间{today_beijing():%Y年%m月%d日}）"
     if case.promised_date and case.received_date and case.promised_date < case.received_date:
         errors["promised_date"] = "承诺办结日期不能早于受理日期"
     fee_errors = [fee_error(case, fee) for fee in case.fees]
@@ -132,6 +136,12 @@ def case_errors(case: Case) -> dict[str, str]:
     if fee_errors:
         errors["fees"] = "；".join(fee_errors)
     return errors
+
+
+def _received_date_set(case: Case) -> bool:
+    """The date is being written now: a new case, or an edit that changes it (old rows are not re-judged)."""
+    state = inspect(case)
+    return state.transient or state.pending or state.attrs.received_date.history.has_changes()
 
 
 def fee_error(case: Case, fee) -> str | None:

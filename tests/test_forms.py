@@ -257,3 +257,81 @@ def test_an_unexpected_save_error_is_reported_in_chinese(world, monkeypatch):
     monkeypatch.setattr(DepartmentView, "on_model_change", broken)
     body = world["client"].post("/admin/department/new/", data={"name": "区测试局"}).get_data(as_text=True)
     assert "保存失败：系统内部错误" in body and "Failed to" not in body
+
+
+def test_a_received_date_after_today_is_refused_next_to_the_field(world):
+    import datetime as dt
+
+    from models.time import today_beijing
+
+    tomorrow = today_beijing() + dt.timedelta(days=1)
+    before = _count(Case)
+    body = (
+        world["client"]
+        .post(
+            "/admin/case/new/",
+            data={
+                "center": world["village"].id,
+                "mode": "on_site",
+                "items": [world["village_item"].id],
+                "applicant": world["applicant"].id,
+                "received_date": tomorrow.isoformat(),
+            },
+        )
+        .get_data(as_text=True)
+    )
+    assert _field_error(body, f"受理日期不能晚于今天（北京时间{today_beijing():%Y年%m月%d日}）")
+    assert _count(Case) == before
+
+
+def test_a_received_date_moved_after_today_on_edit_is_refused_and_the_old_date_kept(world):
+    import datetime as dt
+
+    from models.time import today_beijing
+
+    client = world["client"]
+    client.post(
+        "/admin/case/new/",
+        data={
+            "center": world["village"].id,
+            "mode": "on_site",
+            "items": [world["village_item"].id],
+            "applicant": world["applicant"].id,
+            "received_date": "2026-11-20",
+        },
+    )
+    case = db.session.scalar(select(Case))
+    form = client.get(f"/admin/case/edit/?id={case.id}").get_data(as_text=True)
+    assert "受理日期" in form
+    body = client.post(
+        f"/admin/case/edit/?id={case.id}",
+        data={
+            "items": [world["village_item"].id],
+            "applicant": world["applicant"].id,
+            "received_date": (today_beijing() + dt.timedelta(days=3)).isoformat(),
+            "version": case.version,
+        },
+    ).get_data(as_text=True)
+    assert _field_error(body, "受理日期不能晚于今天")
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).received_date == dt.date(2026, 11, 20)
+
+
+def test_a_case_registered_in_the_console_opens_its_log_with_the_registration(world):
+    world["client"].post(
+        "/admin/case/new/",
+        data={
+            "center": world["village"].id,
+            "mode": "on_site",
+            "items": [world["village_item"].id],
+            "applicant": world["applicant"].id,
+            "received_date": "2026-11-20",
+        },
+    )
+    case = db.session.scalar(select(Case))
+    assert [entry.content for entry in case.logs] == [
+        "登记：文光社区便民服务站登记现场帮办（已登记），申请事项：社会保障卡申领"
+    ]
+    assert case.logs[0].author == "qu_admin"
+    page = world["client"].get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
+    assert "登记：文光社区便民服务站登记现场帮办（已登记）" in page
