@@ -19,9 +19,17 @@ from extensions import db
 from lifecycle.errors import ConflictError, TransitionError
 from lifecycle.evaluation_links import token_for
 from lifecycle.scope import can_change_case, scope_clause
-from lifecycle.transitions import TRANSITIONS, Transition, available, refusal, transition, transition_many
+from lifecycle.transitions import (
+    TRANSITIONS,
+    Transition,
+    available,
+    fields_for,
+    refusal,
+    transition,
+    transition_many,
+)
 from models import Agent, Case, CaseLog, Department
-from models.enums import MaterialForm, Mode, ResultDelivery, Role, Status, TerminationReason, choices
+from models.enums import MaterialForm, Mode, ResultDelivery, ReturnMethod, Role, Status, TerminationReason, choices
 
 DELEGATED_STEPS = [Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.COMPLETED, Status.ARCHIVED]
 ASSISTED_STEPS = [Status.REGISTERED, Status.IN_PROGRESS, Status.COMPLETED, Status.ARCHIVED]
@@ -57,12 +65,19 @@ class TransitionForm(FlaskForm):
     result_delivery = SelectField("结果交付方式", choices=[("", "")] + choices(ResultDelivery), validators=[Optional()])
     tracking_out = StringField("结果寄递运单号", validators=[Optional(), Length(max=40)])
     handover_note = TextAreaField("移交资料说明", validators=[Optional(), Length(max=500)])
-    completion_signed = BooleanField("申请人已在《代办服务办结单》上签字确认")
+    materials_return_method = SelectField(
+        "原件退还方式", choices=[("", "请选择")] + choices(ReturnMethod), validators=[Optional()]
+    )
+    materials_return_note = TextAreaField(
+        "退还说明(签收人、邮寄单号或保管情况)", validators=[Optional(), Length(max=500)]
+    )
+    completion_signed = BooleanField("申请人已在打印的《代办服务办结单》上签字确认")
     termination_reason = SelectField(
         "终止原因", choices=[("", "请选择")] + choices(TerminationReason), validators=[Optional()]
     )
     termination_text = TextAreaField("终止说明(已完成环节、后续事项)", validators=[Optional(), Length(max=500)])
-    materials_returned = BooleanField("所有原件已退还申请人(由本人签收)")
+    termination_signed = BooleanField("委托人已在打印的《代办服务终止委托单》上签收")
+    materials_returned = BooleanField("原件已按登记的退还方式退还申请人")
 
 
 class LogEntryForm(FlaskForm):
@@ -134,7 +149,9 @@ class LifecycleMixin:
         if not cases:
             flash("记录不存在。", "error")
             return redirect(url_for(".index_view"))
-        form = TransitionForm()
+        # Recording again (a correction) starts from what is on record.
+        recorded = len(cases) == 1 and spec.target is None and spec.name.startswith("record_")
+        form = TransitionForm(obj=cases[0]) if recorded else TransitionForm()
         agents = db.session.scalars(
             select(Agent).where(Agent.center_id == cases[0].center_id, Agent.active.is_(True)).order_by(Agent.staff_no)
         ).all()
@@ -158,6 +175,7 @@ class LifecycleMixin:
             "case/transition.html",
             spec=spec,
             form=form,
+            fields=fields_for(spec, cases),
             cases=eligible,
             ids=",".join(str(c.id) for c in cases),
             missing=missing,
@@ -238,11 +256,11 @@ class LifecycleMixin:
     def action_resume(self, ids):
         return self._bulk("resume", ids)
 
-    @action("complete", "办结")
+    @action("complete", "确认办结")
     def action_complete(self, ids):
         return self._bulk("complete", ids)
 
-    @action("terminate", "终止委托")
+    @action("terminate", "确认终止")
     def action_terminate(self, ids):
         return self._bulk("terminate", ids)
 

@@ -62,13 +62,22 @@ def refusal(case: Case, number: int) -> str | None:
     ended = outcome(case)
     if number in (2, 3) and ended == Status.REJECTED:
         return f"本件已不予受理，未签订《{annex.title}》。"
-    if number == 4 and ended != Status.TERMINATED:
-        return f"《{annex.title}》仅用于已终止委托的案件；本件状态为“{case.status_label}”。"
-    if number == 5 and ended != Status.COMPLETED:
-        return f"《{annex.title}》仅用于已办结的案件；本件状态为“{case.status_label}”。"
+    # Plan 三(三)4: the slip is printed once the result (termination) is recorded, signed, and only
+    # then is the case closed; after closing it prints as the record of what was signed.
+    if number == 4 and not (ended == Status.TERMINATED or (ended is None and case.termination_recorded_at)):
+        return (
+            f"《{annex.title}》在登记终止后打印，仅用于终止委托的案件；本件状态为“{case.status_label}”，尚未登记终止。"
+        )
+    if number == 5 and not (ended == Status.COMPLETED or (ended is None and case.result_recorded_at)):
+        return f"《{annex.title}》在登记办理结果后打印，仅用于办结的案件；本件状态为“{case.status_label}”，尚未登记办理结果。"
     if number == 6 and ended not in (Status.COMPLETED, Status.TERMINATED):
         return f"《{annex.title}》在案件办结或终止后提供；本件状态为“{case.status_label}”。"
     return None
+
+
+def is_signing_copy(case: Case, number: int) -> bool:
+    """Annex 4 or 5 printed before the case is closed: the copy the applicant is to sign."""
+    return number in (4, 5) and outcome(case) is None
 
 
 def available(case: Case) -> list[Annex]:

@@ -24,13 +24,13 @@ from xhtml2pdf.config.resources import ResourceAccessPolicy
 from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc
 
 from annexes import qr, typesetting
-from annexes.catalog import ANNEXES, RATINGS, Annex, refusal
+from annexes.catalog import ANNEXES, RATINGS, Annex, is_signing_copy, refusal
 from annexes.fonts import FONT_NAME, register_font
 from annexes.verify import verify_token
 from lifecycle.evaluation_links import token_for
 from lifecycle.supervision import RATING_LABELS
 from models import Case
-from models.enums import TerminationReason, choices
+from models.enums import ReturnMethod, TerminationReason, choices
 from models.time import BEIJING, utcnow
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,7 @@ class Sheet:
     evaluation_note: str
     printed_on: dt.date
     case_mark: bool = False
+    signing_copy: bool = False  # annex 4/5 before closing: printed for the applicant's signature
 
 
 def _evaluation(case: Case, base_url: str, secret: bytes, now: dt.datetime) -> tuple[str | None, str]:
@@ -186,6 +187,7 @@ def sheet(
         evaluation_note=evaluation_note,
         printed_on=printed_on,
         case_mark=case_mark,
+        signing_copy=is_signing_copy(case, number),
     )
 
 
@@ -197,6 +199,7 @@ def document_html(sheets: list[Sheet], *, batch: bool = False) -> str:
         batch=batch,
         font=FONT_NAME,
         termination_reasons=choices(TerminationReason),
+        return_methods=choices(ReturnMethod),
         ratings=RATINGS,
         rating_items=RATING_LABELS.items(),
     )

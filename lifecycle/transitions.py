@@ -2,9 +2,11 @@
 
 States follow plan 三(三)4 and the annex forms (domain.md 1.9): a delegated case is submitted,
 accepted with the application, undertaking and entrustment agreement, worked, possibly
-suspended and resumed, and ends completed (办结单 signed) or terminated (终止委托单); the
-other three modes are registered, worked and completed. Hand-off (转办) passes an open case
-to the parent center (plan 三(一) “兜底”).
+suspended and resumed, and ends completed or terminated. Plan 三(三)4 puts the paper before the
+close: the result (or the termination) is first recorded with how the originals go back, its
+slip (办结单/终止委托单) is printed and signed, and only then is the case closed. The other three
+modes are registered, worked, their result recorded and completed. Hand-off (转办) passes an
+open case to the parent center (plan 三(一) “兜底”).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from lifecycle.errors import ConflictError, RuleError, TransitionError
 from lifecycle.evaluation_links import issue_link
 from lifecycle.scope import can_change_case
 from models import Case, CaseHandoff, CaseLog, User
-from models.enums import MaterialForm, Mode, ResultDelivery, Role, Status, TerminationReason, label
+from models.enums import MaterialForm, Mode, ResultDelivery, ReturnMethod, Role, Status, TerminationReason, label
 from models.time import BEIJING, utcnow
 
 DELEGATED = frozenset({Mode.DELEGATED})
@@ -50,6 +52,9 @@ class Transition:
     fields: tuple[str, ...] = ()  # what the confirmation page collects
     irreversible: bool = False  # needs a confirmation page, not a one-click button
     apply: Callable[[Case, dict, dt.date, str], str] | None = None  # returns the log detail
+    # A state of the case's record (not of the posted data) the step needs; refused like a wrong status.
+    requires: Guard | None = None
+    delegated_fields: tuple[str, ...] = ()  # of `fields`, those only a delegated case is asked for
 
 
 # --- guards -----------------------------------------------------------------------------------
@@ -78,27 +83,56 @@ def _reason(case: Case, data: dict) -> str | None:
     return None if (data.get("reason") or "").strip() else "请填写原因"
 
 
-def _originals_returned(case: Case, data: dict) -> str | None:
-    if data.get("materials_returned"):
+def _kept_originals(case: Case) -> list[str]:
+    return [m.name for m in case.materials if m.form == MaterialForm.ORIGINAL and m.received and not m.returned]
+
+
+def _originals_settled(case: Case, data: dict) -> str | None:
+    """The originals went back the way the record says: returned, none held, or kept when unreachable."""
+    kept = _kept_originals(case)
+    if not kept or data.get("materials_returned"):
         return None
-    kept = [m.name for m in case.materials if m.form == MaterialForm.ORIGINAL and m.received and not m.returned]
-    return "以下原件尚未退还申请人：" + "、".join(kept) if kept else None
+    if case.materials_return_method == ReturnMethod.UNREACHABLE:
+        return None  # kept in the center's custody, and the slip says so
+    return "以下原件尚未退还申请人：" + "、".join(kept)
 
 
-def _completion_record(case: Case, data: dict) -> str | None:
+def _return_method(case: Case, data: dict) -> str | None:
+    method = data.get("materials_return_method") or ""
+    if not method:
+        return "请选择原件退还方式" if case.mode == Mode.DELEGATED else None
+    if method not in {m.value for m in ReturnMethod}:
+        return "请从清单中选择原件退还方式"
+    received = [m.name for m in case.materials if m.form == MaterialForm.ORIGINAL and m.received]
+    if method == ReturnMethod.NONE_HELD and received:
+        return "本件已接收原件（" + "、".join(received) + "），退还方式不能登记为“未收取原件，无需退还”"
+    if method == ReturnMethod.UNREACHABLE and not (data.get("materials_return_note") or "").strip():
+        return "无法联系委托人的，请在退还说明中写明联系经过和原件保管情况"
+    return None
+
+
+def _result_record(case: Case, data: dict) -> str | None:
     if not (data.get("completion_result") or "").strip():
         return "请填写办理结果"
-    if case.mode == Mode.DELEGATED and not data.get("completion_signed"):
-        return "须经申请人在《代办服务办结单》上签字确认"
-    delivery = data.get("result_delivery") or case.result_delivery
-    if (
-        case.mode == Mode.REMOTE
-        and delivery == ResultDelivery.POST
-        and not (data.get("tracking_out") or case.tracking_out)
-    ):
+    delivery = data.get("result_delivery")
+    if delivery not in {d.value for d in ResultDelivery}:
+        return "请选择结果交付方式"
+    if delivery == ResultDelivery.POST and not (data.get("tracking_out") or "").strip():
         return "结果邮寄送达须填写结果寄递运单号"
     if case.mode == Mode.DOOR_TO_DOOR and case.visit_at is None:
         return "上门帮办须先登记上门时间"
+    if data.get("materials_return_method") == ReturnMethod.UNREACHABLE:
+        return "办结须由申请人签收办结单；无法联系申请人的，请改为“登记终止”"
+    return _return_method(case, data)
+
+
+def _result_recorded(case: Case, data: dict) -> str | None:
+    return None if case.result_recorded_at else "尚未登记办理结果，请先“登记办理结果”并打印办结单交申请人签字"
+
+
+def _completion_signed(case: Case, data: dict) -> str | None:
+    if case.mode == Mode.DELEGATED and not data.get("completion_signed"):
+        return "须经申请人在《代办服务办结单》上签字确认"
     return None
 
 
@@ -107,6 +141,23 @@ def _termination_record(case: Case, data: dict) -> str | None:
         return "请从清单中选择终止原因"
     if not (data.get("termination_text") or "").strip():
         return "请填写终止说明"
+    return _return_method(case, data)
+
+
+def _termination_recorded(case: Case, data: dict) -> str | None:
+    if case.termination_recorded_at:
+        return None
+    return "尚未登记终止，请先“登记终止”并打印终止委托单交委托人签收"
+
+
+def _termination_signed_or_unreachable(case: Case, data: dict) -> str | None:
+    unreachable = case.materials_return_method == ReturnMethod.UNREACHABLE
+    if unreachable and data.get("termination_signed"):
+        return "登记为无法联系委托人，不能同时确认委托人已签收；如已联系上，请重新登记终止"
+    if not unreachable and not data.get("termination_signed"):
+        return (
+            "须经委托人在《代办服务终止委托单》上签收；确实无法联系的，请在登记终止时选择“无法联系，材料由本机构保管”"
+        )
     return None
 
 
@@ -147,7 +198,9 @@ def _reject(case: Case, data: dict, today: dt.date, author: str) -> str:
 
 
 def _start(case: Case, data: dict, today: dt.date, author: str) -> str:
-    return "开始办理"
+    who = f"代办员{case.agent.name}" if case.agent else author
+    departments = "、".join(d.name for d in case.departments)
+    return f"{who}接手办理，联系{departments}" if departments else f"{who}接手办理"
 
 
 def _suspend(case: Case, data: dict, today: dt.date, author: str) -> str:
@@ -172,23 +225,74 @@ def _return_originals(case: Case, data: dict, today: dt.date) -> None:
                 material.returned_date = today
 
 
-def _complete(case: Case, data: dict, today: dt.date, author: str) -> str:
+def _record_result(case: Case, data: dict, today: dt.date, author: str) -> str:
+    corrected = case.result_recorded_at is not None
     case.completion_result = data["completion_result"].strip()
+    case.result_delivery = data["result_delivery"]
+    case.tracking_out = (data.get("tracking_out") or "").strip() or None
+    case.handover_note = (data.get("handover_note") or "").strip() or None
+    case.materials_return_method = data.get("materials_return_method") or None
+    case.materials_return_note = (data.get("materials_return_note") or "").strip() or None
+    case.result_recorded_at = data["now"]
+    withdrawn = ""
+    if case.termination_recorded_at is not None:
+        # One closing record at a time: the slip the applicant signs must be the one that stands.
+        case.termination_reason = case.termination_text = case.termination_recorded_at = None
+        withdrawn = "；原登记的终止委托作废"
+    detail = f"{case.completion_result}；{label(ResultDelivery(case.result_delivery))}"
+    if case.tracking_out:
+        detail += f"（运单号{case.tracking_out}）"
+    if case.materials_return_method:
+        detail += f"；原件{case.return_method_label}"
+    return ("更正：" if corrected else "") + detail + withdrawn
+
+
+def _return_originals(case: Case, data: dict, today: dt.date) -> None:
+    if data.get("materials_returned"):
+        for material in case.materials:
+            if material.form == MaterialForm.ORIGINAL and material.received and not material.returned:
+                material.returned = True
+                material.returned_date = today
+
+
+def _complete(case: Case, data: dict, today: dt.date, author: str) -> str:
     case.completion_signed = bool(data.get("completion_signed"))
-    for key in ("result_delivery", "tracking_out", "handover_note"):
-        if data.get(key):
-            setattr(case, key, data[key])
     _return_originals(case, data, today)
     case.closed_date = today
-    return case.completion_result
+    signed = "申请人已在办结单签字确认；" if case.completion_signed else ""
+    return f"{signed}{case.completion_result}"
+
+
+def _record_termination(case: Case, data: dict, today: dt.date, author: str) -> str:
+    corrected = case.termination_recorded_at is not None
+    case.termination_reason = data["termination_reason"]
+    case.termination_text = data["termination_text"].strip()
+    case.materials_return_method = data.get("materials_return_method") or None
+    case.materials_return_note = (data.get("materials_return_note") or "").strip() or None
+    case.termination_recorded_at = data["now"]
+    withdrawn = ""
+    if case.result_recorded_at is not None:
+        case.result_recorded_at = None  # the result slip no longer stands
+        withdrawn = "；原登记的办理结果作废"
+    detail = f"{label(TerminationReason(case.termination_reason))}：{case.termination_text}"
+    if case.materials_return_method:
+        detail += f"；原件{case.return_method_label}"
+    return ("更正：" if corrected else "") + detail + withdrawn
 
 
 def _terminate(case: Case, data: dict, today: dt.date, author: str) -> str:
-    case.termination_reason = data["termination_reason"]
-    case.termination_text = data["termination_text"].strip()
-    _return_originals(case, data, today)
+    case.termination_signed = bool(data.get("termination_signed"))
+    reason = f"{label(TerminationReason(case.termination_reason))}：{case.termination_text}"
     case.closed_date = today
-    return f"{label(TerminationReason(case.termination_reason))}：{case.termination_text}"
+    if case.materials_return_method == ReturnMethod.UNREACHABLE:
+        # The originals stay with the center; they are not returned, and the slip is unsigned.
+        custody = f"无法联系委托人，由{case.center.name}保管"
+        for material in case.materials:
+            if material.form == MaterialForm.ORIGINAL and material.received and not material.returned:
+                material.custody = custody
+        return f"{reason}；委托人无法联系，终止委托单未经签收，原件由{case.center.name}保管"
+    _return_originals(case, data, today)
+    return f"{reason}；委托人已签收终止委托单"
 
 
 def _archive(case: Case, data: dict, today: dt.date, author: str) -> str:
@@ -263,35 +367,60 @@ TRANSITIONS: dict[str, Transition] = {
             apply=_resume,
         ),
         Transition(
-            "complete",
-            "办结",
+            "record_result",
+            "登记办理结果",
             frozenset({Status.IN_PROGRESS}),
-            Status.COMPLETED,
+            None,
             ALL_MODES,
             STAFF,
-            guards=(_completion_record, _originals_returned),
+            guards=(_result_record,),
             fields=(
                 "completion_result",
                 "result_delivery",
                 "tracking_out",
                 "handover_note",
-                "completion_signed",
-                "materials_returned",
+                "materials_return_method",
+                "materials_return_note",
             ),
+            apply=_record_result,
+        ),
+        Transition(
+            "complete",
+            "确认办结",
+            frozenset({Status.IN_PROGRESS}),
+            Status.COMPLETED,
+            ALL_MODES,
+            STAFF,
+            guards=(_completion_signed, _originals_settled),
+            fields=("completion_signed", "materials_returned"),
             irreversible=True,
             apply=_complete,
+            requires=_result_recorded,
+            delegated_fields=("completion_signed",),
+        ),
+        Transition(
+            "record_termination",
+            "登记终止",
+            frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED}),
+            None,
+            DELEGATED,
+            STAFF,
+            guards=(_termination_record,),
+            fields=("termination_reason", "termination_text", "materials_return_method", "materials_return_note"),
+            apply=_record_termination,
         ),
         Transition(
             "terminate",
-            "终止委托",
+            "确认终止",
             frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED}),
             Status.TERMINATED,
             DELEGATED,
             STAFF,
-            guards=(_termination_record, _originals_returned),
-            fields=("termination_reason", "termination_text", "materials_returned"),
+            guards=(_termination_signed_or_unreachable, _originals_settled),
+            fields=("termination_signed", "materials_returned"),
             irreversible=True,
             apply=_terminate,
+            requires=_termination_recorded,
         ),
         Transition(
             "archive",
@@ -328,7 +457,15 @@ def refusal(case: Case, transition: Transition, user: User) -> str | None:
         return f"{case.mode_label}案件没有“{transition.label}”环节"
     if Status(case.status) not in transition.sources:
         return f"案件当前为“{case.status_label}”，不能“{transition.label}”"
+    if transition.requires is not None:
+        return transition.requires(case, {})
     return None
+
+
+def fields_for(transition: Transition, cases: list[Case]) -> tuple[str, ...]:
+    """The fields the confirmation page asks for these cases (no 办结单 signature for assisted modes)."""
+    delegated = any(c.mode == Mode.DELEGATED for c in cases)
+    return tuple(f for f in transition.fields if delegated or f not in transition.delegated_fields)
 
 
 def available(case: Case, user: User) -> list[Transition]:
@@ -356,6 +493,7 @@ def transition(
     today = when.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
     values = dict(data or {})
     values["today"] = today
+    values["now"] = when
     problem = refusal(case, spec, actor)
     if problem is None:
         problem = next((message for guard in spec.guards if (message := guard(case, values))), None)

@@ -56,6 +56,7 @@ from models.enums import (
     Mode,
     RemoteChannel,
     ResultDelivery,
+    ReturnMethod,
     Role,
     Status,
     TerminationReason,
@@ -734,6 +735,11 @@ def _at(rng: random.Random, day: dt.date, earliest: int = 30, latest: int = 540)
     return dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=rng.randint(earliest, latest))
 
 
+def _unreachable(spec: CaseSpec) -> bool:
+    """A termination for materials never supplied after calls that went unanswered: no signature possible."""
+    return spec.fields.get("termination_reason") == TerminationReason.MATERIALS_NOT_SUPPLIED
+
+
 def _pick(rng: random.Random, weights: dict) -> object:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -1058,7 +1064,8 @@ class _CasePlanner:
         self._fill_outcome(spec, applicant, items, status, closed)
         spec.materials = self._materials(spec, items, status, closed)
         spec.logs = self._logs(spec, items, status, closed)
-        spec.fields["created_at"] = spec.logs[0].at
+        # Registered a few minutes before the first entry of its story (the registration entry itself).
+        spec.fields["created_at"] = spec.logs[0].at - dt.timedelta(minutes=5)
         if status in (Status.IN_PROGRESS, Status.COMPLETED, Status.ARCHIVED):
             spec.fees = [i.code for i in items if i.fee]
         return spec
@@ -1097,7 +1104,7 @@ class _CasePlanner:
                 spec.fields["completion_signed"] = True
                 originals = len({m[0] for i in items for m in i.materials if m[1] == _O})
                 spec.fields["handover_note"] = (
-                    f"{who}{applicant.evaluator[0]}已签收办结单，办理结果及原件{originals}份已全部退还"
+                    f"向{who}{applicant.evaluator[0]}移交办理结果及原件{originals}份，逐项核对后签收"
                 )
         elif status == Status.TERMINATED:
             reasons = {
@@ -1159,6 +1166,8 @@ class _CasePlanner:
                     # Uploaded as scans during online guidance; the paper original never left the applicant.
                     material.custody = "网上申报上传电子件" + ("，原件由申请人自行保管" if original else "")
                     material.returned, material.returned_date = original, spec.received_date if original else None
+                elif status == Status.TERMINATED and original and _unreachable(spec):
+                    material.custody = "无法联系委托人，由本机构保管"
                 elif status in (Status.TERMINATED, Status.REJECTED):
                     material.custody = "已退还委托人签收"
                     material.returned, material.returned_date = True, closed
@@ -1245,8 +1254,9 @@ class _CasePlanner:
             )
         elif status == Status.TERMINATED:
             reason = TerminationReason(spec.fields["termination_reason"])
+            handback = "委托人无法联系，原件由本机构保管" if _unreachable(spec) else "退还全部材料"
             closing.append(
-                (end, f"{label(reason)}：{spec.fields['termination_text']}；办理终止委托手续，退还全部材料", None)
+                (end, f"{label(reason)}：{spec.fields['termination_text']}；办理终止委托手续，{handback}", None)
             )
         elif status in (Status.COMPLETED, Status.ARCHIVED):
             closing.append((end, f"{dept}审批通过：{spec.fields['completion_result']}", dept_name))
@@ -1298,6 +1308,7 @@ class _CasePlanner:
             for n, s in enumerate(specs)
             if Status(s.status) in EVALUATED_STATUSES
             and s.fields.get("termination_reason") != TerminationReason.FORCE_MAJEURE
+            and not _unreachable(s)
         ]
         evaluated = sorted(rng.sample(closed, round(len(closed) * EVALUATED_SHARE)))
         bad = sorted(rng.sample(evaluated, round(len(evaluated) * BAD_REVIEW_SHARE)))
@@ -1601,16 +1612,16 @@ _DELEGATED_PATH = {
     Status.ACCEPTED: ["accept"],
     Status.IN_PROGRESS: ["accept", "start"],
     Status.SUSPENDED: ["accept", "start", "suspend"],
-    Status.COMPLETED: ["accept", "start", "complete"],
-    Status.TERMINATED: ["accept", "start", "terminate"],
+    Status.COMPLETED: ["accept", "start", "record_result", "complete"],
+    Status.TERMINATED: ["accept", "start", "record_termination", "terminate"],
     Status.REJECTED: ["reject"],
-    Status.ARCHIVED: ["accept", "start", "complete", "archive"],
+    Status.ARCHIVED: ["accept", "start", "record_result", "complete", "archive"],
 }
 _ASSISTED_PATH = {
     Status.REGISTERED: [],
     Status.IN_PROGRESS: ["start"],
-    Status.COMPLETED: ["start", "complete"],
-    Status.ARCHIVED: ["start", "complete", "archive"],
+    Status.COMPLETED: ["start", "record_result", "complete"],
+    Status.ARCHIVED: ["start", "record_result", "complete", "archive"],
 }
 # Open village cases passed up to their town (三(一) 兜底): every other one, at most this many.
 HAND_OFFS = 6
@@ -1631,46 +1642,88 @@ def _actor_for(center: Center, users: dict[str, User]) -> User:
     return users["qu_admin"]
 
 
+def _return_method(spec: CaseSpec) -> tuple[ReturnMethod | None, str | None]:
+    """How the planned originals went back, and the note on the slip."""
+    originals = [m for m in spec.materials if m.form == _O and m.received]
+    if spec.mode != Mode.DELEGATED:
+        return None, None
+    if not originals:
+        return ReturnMethod.NONE_HELD, None
+    if _unreachable(spec):
+        return ReturnMethod.UNREACHABLE, "多次电话联系委托人未果，原件由本机构登记保管，委托人可凭有效证件领取"
+    if spec.fields.get("result_delivery") == ResultDelivery.POST:
+        return ReturnMethod.POST, f"随办理结果一并寄回，运单号{spec.fields.get('tracking_out')}"
+    return ReturnMethod.IN_PERSON, None
+
+
 def _step_data(name: str, spec: CaseSpec) -> dict[str, object]:
     fields = spec.fields
+    method, note = _return_method(spec)
     if name == "accept":
         return {"application_confirmed": True, "undertaking_confirmed": True, "agreement_signed": True}
     if name == "reject":
         return {"reason": str(fields.get("rejection") or "不符合受理条件")}
     if name == "suspend":
         return {"reason": f"等待申请人补正{fields.get('missing') or '材料'}"}
-    if name == "complete":
+    if name == "record_result":
         return {
             "completion_result": fields.get("completion_result") or "已办结",
-            "completion_signed": True,
-            "materials_returned": True,
             "result_delivery": fields.get("result_delivery"),
             "tracking_out": fields.get("tracking_out"),
             "handover_note": fields.get("handover_note"),
+            "materials_return_method": method.value if method else None,
+            "materials_return_note": note,
         }
-    if name == "terminate":
+    if name == "complete":
+        return {"completion_signed": spec.mode == Mode.DELEGATED, "materials_returned": True}
+    if name == "record_termination":
         return {
             "termination_reason": fields["termination_reason"],
             "termination_text": fields["termination_text"],
-            "materials_returned": True,
+            "materials_return_method": method.value if method else None,
+            "materials_return_note": note,
         }
+    if name == "terminate":
+        unreachable = method == ReturnMethod.UNREACHABLE
+        return {"termination_signed": not unreachable, "materials_returned": not unreachable}
     return {}
 
 
 def _step_times(spec: CaseSpec, path: list[str], evaluated_at: dt.datetime | None) -> list[dt.datetime]:
-    """When each step happened, consistent with the planned progress log."""
-    first = spec.logs[0].at if spec.logs else _noon(spec.received_date)
+    """When each step happened, in the plan's order and consistent with the planned progress log.
+
+    Acceptance follows the signing of the papers; the result is recorded once the department's
+    decision is in; the case is closed after the last entry of its story (the slip signed).
+    """
+    story = [entry for entry in spec.logs if not entry.content.startswith("案卷整理归档")]
+    first = story[0].at if story else _noon(spec.received_date)
+    last = story[-1].at if story else first
+    papers = next((e.at for e in story if e.content.startswith("签订代办服务委托协议")), None)
+    decided = next((e.at for e in story if "审批通过" in e.content), None)
     closed = spec.fields.get("closed_date")
-    times = []
+    step = dt.timedelta(seconds=30)
+    times: list[dt.datetime] = []
+    previous = first
     for n, name in enumerate(path):
-        if name in ("complete", "terminate", "reject") and closed:
+        if name == "accept":
+            at = (papers or first) + step
+        elif name == "start":
+            at = previous + step
+        elif name == "record_result":
+            at = max((decided or last) + step, previous + step)
+        elif name == "record_termination":
+            at = max(last + step, previous + step)
+        elif name in ("complete", "terminate"):
+            at = max(last + 2 * step, previous + step)
+        elif name == "reject" and closed:
             at = max(_noon(closed), first + dt.timedelta(minutes=30 + n))
         elif name == "archive":
             base = evaluated_at + dt.timedelta(days=1) if evaluated_at else _noon(closed) + dt.timedelta(days=8)
             at = min(base, _noon(REFERENCE_DATE))
         else:
-            at = first + dt.timedelta(minutes=20 * (n + 1))
+            at = max(first + dt.timedelta(minutes=20 * (n + 1)), previous + step)
         times.append(at)
+        previous = at
     return times
 
 

@@ -119,8 +119,8 @@ def test_forms_follow_the_case_state_and_say_why_not(clerk):
     completed, running = _case("completed"), _case("in_progress")
     on_site = _case("completed", mode="on_site")
     refusals = [
-        (completed, 4, "仅用于已终止委托的案件"),
-        (running, 5, "仅用于已办结的案件；本件状态为“办理中”"),
+        (completed, 4, "在登记终止后打印，仅用于终止委托的案件"),
+        (running, 5, "本件状态为“办理中”，尚未登记办理结果"),
         (running, 6, "在案件办结或终止后提供"),
         (on_site, 1, "本件为现场帮办，不签订代办服务表单：附件1至6仅用于委托代办件"),
     ]

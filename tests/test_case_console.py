@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Case, CaseLog, Center
+from models import AuditLog, Case, CaseLog, Center
 from models.enums import Status
+from tests import pdftext
 from tests.builders import login_as
 
 
@@ -28,9 +29,11 @@ def test_details_show_the_step_bar_and_only_the_allowed_buttons(operator):
     case = _case("in_progress", mode="delegated") or _case("in_progress")
     body = operator.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
     assert 'class="step-bar"' in body and "step-current" in body
-    for label in ("办结", "转办上级"):
+    for label in ("登记办理结果", "登记终止", "转办上级"):
         assert f">{label}</a>" in body
-    assert ">受理</" not in body and ">归档</" not in body
+    # Nothing to confirm yet: no result or termination is on record.
+    for label in ("受理", "归档", "确认办结", "确认终止"):
+        assert f">{label}</" not in body
 
 
 def test_the_auditor_sees_no_buttons_and_cannot_post_a_transition(client):
@@ -43,31 +46,144 @@ def test_the_auditor_sees_no_buttons_and_cannot_post_a_transition(client):
     assert db.session.get(Case, case.id).status == "in_progress"
 
 
-def test_completing_goes_through_a_confirmation_page_that_validates_on_the_server(operator):
+def _annex_text(client, case: Case, number: int) -> str:
+    response = client.get(f"/admin/case/annex/{number}/?id={case.id}")
+    assert response.mimetype == "application/pdf", response.get_data(as_text=True)[:300]
+    return pdftext.text(response.get_data())
+
+
+def _flat(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_completion_is_recorded_printed_for_signature_then_confirmed(operator):
     case = _case("in_progress", mode="delegated")
-    page = operator.get(f"/admin/case/transition/complete/?id={case.id}").get_data(as_text=True)
-    assert "提交后不能撤回" in page and "申请人已在《代办服务办结单》上签字确认" in page
-    refused = operator.post(
-        f"/admin/case/transition/complete/?id={case.id}", data={"ids": str(case.id), "completion_result": "准予许可"}
-    ).get_data(as_text=True)
-    assert "“办结”未执行：须经申请人在《代办服务办结单》上签字确认" in refused
-    assert db.session.get(Case, case.id).status == "in_progress"
+    url = f"/admin/case/transition/{{}}/?id={case.id}"
+    # Nothing recorded: no 确认办结, and no 办结单 to print.
+    refused = operator.post(url.format("complete"), data={"ids": str(case.id), "completion_signed": "y"})
+    assert "“确认办结”未执行：尚未登记办理结果" in refused.get_data(as_text=True)
+    early = operator.get(f"/admin/case/annex/5/?id={case.id}", follow_redirects=True).get_data(as_text=True)
+    assert "在登记办理结果后打印" in early
+
+    page = operator.get(url.format("record_result")).get_data(as_text=True)
+    assert "原件退还方式" in page and "结果寄递运单号" in page and "提交后不能撤回" not in page
+    record = {
+        "ids": str(case.id),
+        "completion_result": "准予登记，已发放营业执照",
+        "result_delivery": "post",
+        "tracking_out": "EMS1100000000001",
+        "handover_note": "营业执照正本一份随件寄出",
+        "materials_return_note": "随办理结果一并寄回",
+    }
+    missing = operator.post(url.format("record_result"), data=record).get_data(as_text=True)
+    assert "“登记办理结果”未执行：请选择原件退还方式" in missing
+    assert db.session.get(Case, case.id).result_recorded_at is None
+    assert (
+        operator.post(url.format("record_result"), data={**record, "materials_return_method": "post"}).status_code
+        == 302
+    )
+    saved = db.session.get(Case, case.id)
+    assert saved.status == "in_progress" and saved.result_recorded_at is not None
+    assert saved.logs[-1].content.startswith(
+        "登记办理结果：准予登记，已发放营业执照；邮寄送达（运单号EMS1100000000001）"
+    )
+    audit = db.session.scalar(select(AuditLog).where(AuditLog.event == "transition").order_by(AuditLog.id.desc()))
+    assert audit.object_id == str(case.id) and '"record_result"' in audit.changes
+    details = operator.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
+    assert "待申请人签字确认" in details and ">确认办结</a>" in details
+
+    signing = _annex_text(operator, case, 5)
+    assert "待签字确认" in signing and case.number in signing
+
+    confirm = operator.get(url.format("complete")).get_data(as_text=True)
+    assert "准予登记，已发放营业执照" in confirm and "打印待签字的《代办服务办结单》" in confirm
+    assert "申请人已在打印的《代办服务办结单》上签字确认" in confirm and 'name="completion_result"' not in confirm
+    unsigned = operator.post(url.format("complete"), data={"ids": str(case.id), "materials_returned": "y"})
+    assert "“确认办结”未执行：须经申请人在《代办服务办结单》上签字确认" in unsigned.get_data(as_text=True)
     done = operator.post(
-        f"/admin/case/transition/complete/?id={case.id}",
-        data={
-            "ids": str(case.id),
-            "completion_result": "准予许可，已发证",
-            "completion_signed": "y",
-            "materials_returned": "y",
-            "result_delivery": "window",
-        },
+        url.format("complete"),
+        data={"ids": str(case.id), "completion_signed": "y", "materials_returned": "y", "completion_result": "别的"},
     )
     assert done.status_code == 302
+    db.session.expire_all()
     saved = db.session.get(Case, case.id)
-    assert saved.status == "completed" and saved.completion_result == "准予许可，已发证"
-    assert all(m.returned for m in saved.materials if m.form == "original")
+    assert saved.status == "completed" and saved.completion_signed
+    assert (saved.completion_result, saved.result_delivery, saved.materials_return_method) == (
+        "准予登记，已发放营业执照",
+        "post",
+        "post",
+    )
+    assert all(m.returned for m in saved.materials if m.form == "original" and m.received)
+    final = _annex_text(operator, saved, 5)
+    assert "待签字确认" not in final and "本件已办结" in final
+    # The slip the applicant signed and the one on file say what the record says.
+    for text in (signing, final):
+        for value in ("准予登记，已发放营业执照", "EMS1100000000001", "营业执照正本一份随件寄出", "随办理结果一并寄回"):
+            assert value in text
+        assert "■邮寄送达" in text and "■邮寄退还" in text and "■窗口领取" not in text
     details = operator.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
-    assert "一次性评价链接" in details and "/e/" in details
+    assert "一次性评价链接" in details and "/e/" in details and "申请人已签字确认" in details
+
+
+def test_an_unreachable_applicant_is_terminated_unsigned_and_the_slip_says_so(operator):
+    case = db.session.scalars(
+        select(Case)
+        .join(Case.center)
+        .where(Case.status == "in_progress", Case.mode == "delegated", Center.name == "峡山街道便民服务中心")
+        .order_by(Case.id)
+    ).all()[1]
+    url = f"/admin/case/transition/{{}}/?id={case.id}"
+    record = {
+        "ids": str(case.id),
+        "termination_reason": "materials_not_supplied",
+        "termination_text": "一次性告知后超过15个工作日未补齐材料",
+        "materials_return_method": "unreachable",
+        "materials_return_note": "三次电话未接通，原件存中心档案柜",
+    }
+    assert operator.post(url.format("record_termination"), data=record).status_code == 302
+    signing = _annex_text(operator, case, 4)
+    assert "待签字确认" in signing and "■无法联系，材料由本机构保管" in signing
+    both = operator.post(url.format("terminate"), data={"ids": str(case.id), "termination_signed": "y"})
+    assert "不能同时确认委托人已签收" in both.get_data(as_text=True)
+    assert operator.post(url.format("terminate"), data={"ids": str(case.id)}).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert saved.status == "terminated" and not saved.termination_signed
+    kept = [m for m in saved.materials if m.form == "original" and m.received]
+    assert all(not m.returned and m.custody == "无法联系委托人，由峡山街道便民服务中心保管" for m in kept)
+    final = _annex_text(operator, saved, 4)
+    assert "待签字确认" not in final and "无法联系，未签收" in final and "本单未经委托人签收" in final
+    details = operator.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
+    assert "委托人无法联系，未签收（原件由本机构保管）" in details
+
+
+def test_bulk_confirmation_closes_only_the_cases_whose_result_is_recorded(client):
+    login_as(client, "qu_admin")
+    ready, bare = db.session.scalars(
+        select(Case).where(Case.status == "in_progress", Case.mode == "delegated").order_by(Case.id).limit(2)
+    ).all()
+    client.post(
+        f"/admin/case/transition/record_result/?id={ready.id}",
+        data={
+            "ids": str(ready.id),
+            "completion_result": "准予许可",
+            "result_delivery": "window",
+            "materials_return_method": "in_person",
+        },
+    )
+    first = client.post("/admin/case/action/", data={"action": "complete", "rowid": [str(ready.id), str(bare.id)]})
+    assert "/admin/case/transition/complete/" in first.headers["Location"]
+    page = client.get(first.headers["Location"]).get_data(as_text=True)
+    assert "尚未登记办理结果" in page
+    body = client.post(
+        "/admin/case/transition/complete/",
+        data={"ids": f"{ready.id},{bare.id}", "completion_signed": "y", "materials_returned": "y"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert f"已确认办结 1 件：{ready.number}" in body
+    assert f"{bare.number} 未确认办结：尚未登记办理结果" in body
+    assert db.session.get(Case, ready.id).status == "completed"
+    assert db.session.get(Case, bare.id).status == "in_progress"
 
 
 def test_a_one_click_transition_is_a_post(operator):
