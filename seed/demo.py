@@ -1166,7 +1166,7 @@ class _CasePlanner:
                     # Uploaded as scans during online guidance; the paper original never left the applicant.
                     material.custody = "网上申报上传电子件" + ("，原件由申请人自行保管" if original else "")
                     material.returned, material.returned_date = original, spec.received_date if original else None
-                elif status == Status.TERMINATED and original and _unreachable(spec):
+                elif status == Status.TERMINATED and _unreachable(spec):
                     material.custody = "无法联系委托人，由本机构保管"
                 elif status in (Status.TERMINATED, Status.REJECTED):
                     material.custody = "已退还委托人签收"
@@ -1647,10 +1647,10 @@ def _return_method(spec: CaseSpec) -> tuple[ReturnMethod | None, str | None]:
     originals = [m for m in spec.materials if m.form == _O and m.received]
     if spec.mode != Mode.DELEGATED:
         return None, None
+    if _unreachable(spec):
+        return ReturnMethod.UNREACHABLE, "多次电话联系委托人未果，材料由本机构登记保管，委托人可凭有效证件领取"
     if not originals:
         return ReturnMethod.NONE_HELD, None
-    if _unreachable(spec):
-        return ReturnMethod.UNREACHABLE, "多次电话联系委托人未果，原件由本机构登记保管，委托人可凭有效证件领取"
     if spec.fields.get("result_delivery") == ResultDelivery.POST:
         return ReturnMethod.POST, f"随办理结果一并寄回，运单号{spec.fields.get('tracking_out')}"
     return ReturnMethod.IN_PERSON, None
