@@ -143,6 +143,7 @@ def test_village_operator_sees_only_its_station_and_not_another_towns_case(page)
 @pytest.mark.browser
 def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_follow_up(page):
     from models import FollowUp
+    from tests import pdftext
 
     case = _first_delegated("submitted")
     _login(page, "xiashan_admin")
@@ -164,19 +165,37 @@ def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_
     page.wait_for_url("**/details/**")
     assert "联系区市场监管局核对经营范围" in page.content()
 
-    page.click(".transition-buttons a:has-text('办结')")
+    # Plan 三(三)4: the result is recorded, the 办结单 printed and signed, then the case is closed.
+    page.click(".transition-buttons a:has-text('登记办理结果')")
     page.fill("input[name=completion_result]", "准予登记，已发放营业执照")
+    page.select_option("select[name=result_delivery]", "agent")
+    page.fill("textarea[name=handover_note]", "营业执照正副本各一份当面移交")
+    page.select_option("select[name=materials_return_method]", "in_person")
+    _shot(page, "record_result_form")
+    page.click("button:has-text('确认登记办理结果')")
+    page.wait_for_url("**/details/**")
+    assert "待申请人签字确认" in page.content() and page.locator(".badge-status").first.inner_text() == "办理中"
+    with page.expect_download() as download:
+        page.click(".annex-links a:has-text('附件5 代办服务办结单')")
+    signing = pdftext.text(Path(download.value.path()).read_bytes())
+    assert "待签字确认" in signing and case.number in signing
+    assert "准予登记，已发放营业执照" in signing and "■代办员送达" in signing and "■本人当面签收" in signing
+
+    page.click(".transition-buttons a:has-text('确认办结')")
+    assert "准予登记，已发放营业执照" in page.content()  # what the applicant signed, not asked again
+    assert page.locator("input[name=completion_result]").count() == 0
     page.click("button:has-text('确认办结')")
     page.wait_for_load_state("networkidle")
     assert "须经申请人在《代办服务办结单》上签字确认" in page.content()  # validated on the server
-    page.fill("input[name=completion_result]", "准予登记，已发放营业执照")
     page.check("input[name=completion_signed]")
     page.check("input[name=materials_returned]")
+    _shot(page, "complete_confirmation")
     page.click("button:has-text('确认办结')")
     page.wait_for_url("**/details/**")
     _shot(page, "case_completed")
     body = page.content()
-    assert "已办结" in body and "准予登记，已发放营业执照" in body
+    assert page.locator(".badge-status").first.inner_text() == "已办结"
+    assert "准予登记，已发放营业执照" in body and "申请人已签字确认" in body
     link = page.locator("code.evaluation-url").inner_text()
 
     # The applicant opens the one-time link on a phone, without logging in.
