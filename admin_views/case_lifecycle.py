@@ -256,9 +256,17 @@ class LifecycleMixin:
     def action_resume(self, ids):
         return self._bulk("resume", ids)
 
+    @action("record_result", "登记办理结果")
+    def action_record_result(self, ids):
+        return self._bulk("record_result", ids)
+
     @action("complete", "确认办结")
     def action_complete(self, ids):
         return self._bulk("complete", ids)
+
+    @action("record_termination", "登记终止")
+    def action_record_termination(self, ids):
+        return self._bulk("record_termination", ids)
 
     @action("terminate", "确认终止")
     def action_terminate(self, ids):

@@ -1308,7 +1308,6 @@ class _CasePlanner:
             for n, s in enumerate(specs)
             if Status(s.status) in EVALUATED_STATUSES
             and s.fields.get("termination_reason") != TerminationReason.FORCE_MAJEURE
-            and not _unreachable(s)
         ]
         evaluated = sorted(rng.sample(closed, round(len(closed) * EVALUATED_SHARE)))
         bad = sorted(rng.sample(evaluated, round(len(evaluated) * BAD_REVIEW_SHARE)))
@@ -1809,17 +1808,19 @@ def _live(session: Session, case: Case, spec: CaseSpec, users: dict[str, User]) 
     """Drive the case along its planned path; stop quietly where a guard says the path cannot go on."""
     paths = _DELEGATED_PATH if spec.mode == Mode.DELEGATED else _ASSISTED_PATH
     path = paths[Status(spec.status)]
-    evaluated_at = spec.evaluation.created_at if spec.evaluation is not None else None
+    # An applicant nobody can reach fills in no evaluation form.
+    evaluation = None if _unreachable(spec) else spec.evaluation
+    evaluated_at = evaluation.created_at if evaluation is not None else None
     actor = _actor_for(case.center, users)
     for name, at in zip(path, _step_times(spec, path, evaluated_at), strict=True):
-        if name == "archive" and spec.evaluation is not None:
-            _evaluate(session, case, spec.evaluation, users)
+        if name == "archive" and evaluation is not None:
+            _evaluate(session, case, evaluation, users)
         try:
             transition(session, case, name, actor, _step_data(name, spec), at=at)
         except TransitionError:
             return
-    if spec.evaluation is not None and case.evaluation is None and case.status in (Status.COMPLETED, Status.TERMINATED):
-        _evaluate(session, case, spec.evaluation, users)
+    if evaluation is not None and case.evaluation is None and case.status in (Status.COMPLETED, Status.TERMINATED):
+        _evaluate(session, case, evaluation, users)
 
 
 def _evaluate(session: Session, case: Case, spec: EvaluationSpec, users: dict[str, User]) -> None:

@@ -85,6 +85,7 @@ def test_terminated_cases_were_recorded_then_signed_or_truthfully_unreachable(cl
         originals = [m for m in case.materials if m.form == "original" and m.received]
         if case in unreachable:
             assert not case.termination_signed and not any(m.returned for m in originals), case.number
+            assert not case.evaluations, case.number  # nobody reached them to ask
         else:
             assert case.termination_signed and all(m.returned for m in originals), case.number
     case = unreachable[0]
