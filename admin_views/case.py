@@ -203,7 +203,8 @@ class DeadlineFilter(BaseSQLAFilter):
         if value == OVERDUE:
             return query.filter(running, Case.promised_date < today)
         if value == DUE_SOON:
-            return query.filter(running, Case.promised_date >= today, Case.promised_date <= due_soon_limit(today))
+            limit = due_soon_limit(today, _request_calendar())
+            return query.filter(running, Case.promised_date >= today, Case.promised_date <= limit)
         return query
 
     def operation(self):
