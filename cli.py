@@ -21,16 +21,22 @@ def init_cli(app: Flask) -> None:
 
 
 @click.command("seed")
-@click.option("--demo", is_flag=True, help="写入潮南区演示数据(可重复执行，不会重复创建)")
+@click.option("--demo", is_flag=True, help="同时写入潮南区演示数据(可重复执行，不会重复创建)")
 def seed_command(demo: bool) -> None:
-    """Seed the database (only the demo data set exists)."""
-    if not demo:
-        raise click.UsageError("请使用 flask seed --demo 写入演示数据")
-    from seed.demo import seed_demo
+    """Seed the reference data every installation needs (the holiday table); with --demo the demo set."""
+    from seed.holidays import seed_holidays
 
     with audit.acting_as("seed"):
-        summary = seed_demo(db.session)
-    click.echo("演示数据就绪：" + "，".join(f"{k} {v}" for k, v in summary.items()))
+        years = seed_holidays(db.session)
+        db.session.commit()
+        click.echo(
+            "节假日表：" + ("新增" + "、".join(f"{y}年" for y in years) + "法定节假日(待复核)" if years else "已是最新")
+        )
+        if demo:
+            from seed.demo import seed_demo
+
+            summary = seed_demo(db.session)
+            click.echo("演示数据就绪：" + "，".join(f"{k} {v}" for k, v in summary.items()))
 
 
 @click.command("create-user")

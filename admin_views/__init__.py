@@ -8,8 +8,10 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 from admin_views.account import AccountView
+from admin_views.calendar import HolidayDayView, HolidayYearView
 from admin_views.case import CaseView
 from admin_views.export import ExportJobView
+from admin_views.extension import ExtensionView
 from admin_views.people import AgentView, ApplicantView
 from admin_views.reference import CenterView, DepartmentView, ServiceItemView
 from admin_views.supervision import EvaluationView, FollowUpView
@@ -20,11 +22,14 @@ from models import (
     Applicant,
     AuditLog,
     Case,
+    CaseExtension,
     Center,
     Department,
     Evaluation,
     ExportJob,
     FollowUp,
+    HolidayDay,
+    HolidayYear,
     ServiceItem,
     User,
 )
@@ -57,6 +62,7 @@ def init_admin(app: Flask) -> Admin:
     )
     s = db
     admin.add_view(CaseView(Case, s, name="案件台账", endpoint="case", category="案件"))
+    admin.add_view(ExtensionView(CaseExtension, s, name="延期审批", endpoint="case_extension", category="案件"))
     admin.add_view(ApplicantView(Applicant, s, name="申请人", endpoint="applicant", category="人员"))
     admin.add_view(AgentView(Agent, s, name="帮办代办员", endpoint="agent", category="人员"))
     admin.add_view(EvaluationView(Evaluation, s, name="服务评价", endpoint="evaluation", category="评价与回访"))
@@ -65,6 +71,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(CenterView(Center, s, name="服务机构", endpoint="center", category="基础数据"))
     admin.add_view(ServiceItemView(ServiceItem, s, name="服务事项", endpoint="service_item", category="基础数据"))
     admin.add_view(DepartmentView(Department, s, name="审批部门", endpoint="department", category="基础数据"))
+    admin.add_view(HolidayYearView(HolidayYear, s, name="节假日安排", endpoint="holiday_year", category="基础数据"))
+    admin.add_view(HolidayDayView(HolidayDay, s, name="节假日及调休日", endpoint="holiday_day", category="基础数据"))
     admin.add_view(UserView(User, s, name="用户管理", endpoint="user", category="系统"))
     admin.add_view(AuditLogView(AuditLog, s, name="审计日志", endpoint="audit_log", category="系统"))
     admin.add_view(AccountView(name="修改密码", endpoint="account", url="/admin/account", category="账户"))

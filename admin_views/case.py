@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual, IntInListFilter
+from flask_admin.contrib.sqla.filters import (
+    BaseSQLAFilter,
+    BooleanEqualFilter,
+    DateBetweenFilter,
+    FilterEqual,
+    IntInListFilter,
+)
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
@@ -16,11 +22,13 @@ import audit
 from admin_views.base import STAFF_ROLES, ConsoleModelView, DynamicOptionsFilter
 from admin_views.case_annex import AnnexMixin, BatchExportMixin
 from admin_views.case_lifecycle import LifecycleMixin
+from admin_views.extension import ExtensionMixin
 from admin_views.people import force_center, scoped_centers
 from admin_views.pii import ExportMixin, IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
 from extensions import db
 from lifecycle.deadlines import (
+    ASSUMED_NOTE,
     DEADLINE_LABELS,
     DUE_SOON,
     ON_TIME,
@@ -29,6 +37,7 @@ from lifecycle.deadlines import (
     RUNNING_STATUSES,
     deadline_state,
     due_soon_limit,
+    load_calendar,
 )
 from lifecycle.scope import scope_clause
 from models import Agent, Case, CaseFee, CaseMaterial, Center, ServiceItem
@@ -142,12 +151,44 @@ def _items(view, context, model, name):
     return "、".join(i.name for i in model.items)
 
 
+def _request_calendar():
+    # One read of the holiday table per list page, not one per row.
+    if "bureau_calendar" not in g:
+        g.bureau_calendar = load_calendar(db.session)
+    return g.bureau_calendar
+
+
 def _deadline(view, context, model, name):
-    state = deadline_state(model.status, model.promised_date, today_beijing())
-    if state is None:
+    state = deadline_state(model.status, model.promised_date, today_beijing(), _request_calendar())
+    badges = Markup("")
+    if state is not None:
+        css = {OVERDUE: "badge-danger", DUE_SOON: "badge-warning", ON_TIME: "badge-light", PAUSED: "badge-secondary"}
+        badges += Markup('<span class="badge {}">{}</span>').format(css[state], DEADLINE_LABELS[state])
+    if model.extended:
+        badges += Markup(' <span class="badge badge-info badge-extended" title="承诺办结日期经批准延期">已延期</span>')
+    return badges
+
+
+def _promised(view, context, model, name):
+    if model.promised_date is None:
         return ""
-    css = {OVERDUE: "badge-danger", DUE_SOON: "badge-warning", ON_TIME: "badge-light", PAUSED: "badge-secondary"}
-    return Markup('<span class="badge {}">{}</span>').format(css[state], DEADLINE_LABELS[state])
+    if not model.promised_assumed:
+        return str(model.promised_date)
+    return Markup('{} <span class="text-warning assumed-mark" title="{}">(推算)</span>').format(
+        model.promised_date, ASSUMED_NOTE
+    )
+
+
+class ExtendedFilter(BooleanEqualFilter):
+    def __init__(self) -> None:
+        super().__init__(Case.extended, "已延期", options=[("1", "是"), ("0", "否")])
+
+
+class AssumedFilter(BooleanEqualFilter):
+    """Promised dates counted on a year whose holiday notice is not confirmed: to be reviewed."""
+
+    def __init__(self) -> None:
+        super().__init__(Case.promised_assumed, "承诺日期为推算(待复核)", options=[("1", "是"), ("0", "否")])
 
 
 class DeadlineFilter(BaseSQLAFilter):
@@ -162,7 +203,8 @@ class DeadlineFilter(BaseSQLAFilter):
         if value == OVERDUE:
             return query.filter(running, Case.promised_date < today)
         if value == DUE_SOON:
-            return query.filter(running, Case.promised_date >= today, Case.promised_date <= due_soon_limit(today))
+            limit = due_soon_limit(today, _request_calendar())
+            return query.filter(running, Case.promised_date >= today, Case.promised_date <= limit)
         return query
 
     def operation(self):
@@ -186,7 +228,6 @@ CASE_FIELDSETS = [
             "agent",
             "delegation_scope",
             "received_date",
-            "promised_date",
             "summary",
         ),
     ),
@@ -222,7 +263,9 @@ def _export_columns() -> list:
     ]
 
 
-class CaseView(AnnexMixin, BatchExportMixin, LifecycleMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelView):
+class CaseView(
+    AnnexMixin, BatchExportMixin, LifecycleMixin, ExtensionMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelView
+):
     write_roles = STAFF_ROLES
     delete_roles = frozenset()  # cases are never deleted; they end as terminated or archived
     column_auto_select_related = False  # get_query below chooses the eager loads itself
@@ -253,7 +296,7 @@ class CaseView(AnnexMixin, BatchExportMixin, LifecycleMixin, IdNumberSearchMixin
         "termination_reason": choices(TerminationReason),
     }
     form_choices = {k: v for k, v in column_choices.items() if k not in ("status", "termination_reason")}
-    column_formatters = {"items": _items, "town": _town, "deadline": _deadline}
+    column_formatters = {"items": _items, "town": _town, "deadline": _deadline, "promised_date": _promised}
     column_sortable_list = [
         "number",
         "mode",
@@ -273,6 +316,8 @@ class CaseView(AnnexMixin, BatchExportMixin, LifecycleMixin, IdNumberSearchMixin
         DateBetweenFilter(Case.promised_date, "承诺办结日期"),
         IntInListFilter(Case.applicant_id, "申请人编号"),
         DeadlineFilter(),
+        ExtendedFilter(),
+        AssumedFilter(),
     ]
     column_default_sort = [("received_date", True), ("id", True)]
     form_columns = [name for _, fields in CASE_FIELDSETS for name in fields if name not in INLINE_FIELDS]
@@ -292,7 +337,6 @@ class CaseView(AnnexMixin, BatchExportMixin, LifecycleMixin, IdNumberSearchMixin
             "query_factory": lambda: db.session.scalars(select(ServiceItem).order_by(ServiceItem.code)).all(),
             "description": "可多选；所选事项须已进驻受理机构",
         },
-        "promised_date": {"description": "留空则按事项法定时限(工作日)自动计算"},
         "received_date": {"default": today_beijing},
     }
 

@@ -5,9 +5,9 @@ from sqlalchemy.orm import Session
 
 import audit
 from lifecycle import rules
-from lifecycle.deadlines import add_working_days
 from lifecycle.errors import RuleError
 from lifecycle.numbering import next_case_number
+from lifecycle.promises import promise_from
 from models import Case, CaseFee, CaseLog, CaseMaterial
 from models.enums import Mode, Status
 from models.time import utcnow
@@ -25,10 +25,23 @@ def prepare_new_case(session: Session, case: Case) -> None:
         case.origin_center = case.center
     if not case.status:
         case.status = (Status.SUBMITTED if case.mode == Mode.DELEGATED else Status.REGISTERED).value
-    if case.promised_date is None and case.items:
-        case.promised_date = add_working_days(case.received_date, max(i.time_limit_days for i in case.items))
+    # The promised date is never typed (plan 三(三)4): assisted modes start the clock at receipt,
+    # a delegated case at acceptance (lifecycle.transitions).
+    if case.mode != Mode.DELEGATED:
+        promise_from(case, case.received_date)
+    else:
+        case.promised_date = None
+        case.promised_assumed = False
     _log_registration(case)
 
+
+def _refresh_promise(session: Session, case: Case) -> None:
+    """An edited receipt date or item list moves an assisted case's clock with it."""
+    if case.mode == Mode.DELEGATED or case.extended or case.received_date is None:
+        return
+    state = inspect(case)
+    if state.attrs["received_date"].history.has_changes() or state.attrs["items"].history.has_changes():
+        promise_from(case, case.received_date)
 
 def _log_registration(case: Case) -> None:
     """The first entry of every progress log: who registered the case, where, in which mode."""
@@ -64,6 +77,9 @@ def _before_flush(session: Session, flush_context: object, instances: object) ->
     with session.no_autoflush:
         for case in new_cases:
             prepare_new_case(session, case)
+        for obj in touched:
+            if isinstance(obj, Case) and obj not in session.new and obj not in session.deleted:
+                _refresh_promise(session, obj)
         for obj in touched:
             if obj in session.deleted:
                 continue

@@ -6,7 +6,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import RuleError
-from models import Agent, Applicant, Case, Center, Evaluation, ServiceItem, User
+from models import Agent, Applicant, Case, Center, Evaluation, HolidayDay, HolidayYear, ServiceItem, User
 from models.enums import ApplicantKind, IdType, Mode, Role, Status, Tier
 from models.identifiers import credit_code_error, id_number_error, phone_error
 from models.time import today_beijing
@@ -186,6 +186,26 @@ def evaluation_errors(evaluation: Evaluation) -> dict[str, str]:
     return {}
 
 
+def holiday_year_errors(year: HolidayYear) -> dict[str, str]:
+    """A year is confirmed only with the State Council notice it was entered from."""
+    errors: dict[str, str] = {}
+    if year.year is None or not 2000 <= year.year <= 2100:
+        errors["year"] = "请填写2000至2100之间的年份"
+    if year.confirmed and not (year.notice_ref or "").strip():
+        errors["notice_ref"] = "确认年度安排须填写国务院办公厅通知文号"
+    return errors
+
+
+def holiday_day_errors(day: HolidayDay) -> dict[str, str]:
+    """A worked day in exchange (调休上班) is a Saturday or Sunday; every day has a name."""
+    errors: dict[str, str] = {}
+    if not (day.name or "").strip():
+        errors["name"] = "请填写节日名称，如：春节、国庆节调休"
+    if day.day is not None and day.is_workday and day.day.weekday() < 5:
+        errors["is_workday"] = "调休上班日应为周六或周日；周一至周五本来就是工作日"
+    return errors
+
+
 def errors_for(session: Session, obj: object) -> dict[str, str]:
     """All rule violations of one object, keyed by field name."""
     if isinstance(obj, Center):
@@ -202,6 +222,10 @@ def errors_for(session: Session, obj: object) -> dict[str, str]:
         return user_errors(obj)
     if isinstance(obj, Evaluation):
         return evaluation_errors(obj)
+    if isinstance(obj, HolidayYear):
+        return holiday_year_errors(obj)
+    if isinstance(obj, HolidayDay):
+        return holiday_day_errors(obj)
     return {}
 
 

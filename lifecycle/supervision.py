@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import audit
-from lifecycle.deadlines import add_working_days
+from lifecycle.deadlines import add_working_days, load_calendar
 from lifecycle.errors import TransitionError
 from lifecycle.scope import can_change_case
 from models import Case, Evaluation, FollowUp, User
@@ -62,7 +62,7 @@ def open_followup_if_bad(session: Session, evaluation: Evaluation, days: int, to
     evaluation.followup = FollowUp(
         case=evaluation.case,
         assignee=assignee,
-        due_date=add_working_days(today, days),
+        due_date=add_working_days(today, days, load_calendar(session)),
         status=FollowUpStatus.OPEN.value,
     )
     return evaluation.followup

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 import audit
-from lifecycle.deadlines import add_working_days, working_days_between
 from lifecycle.errors import ConflictError, RuleError, TransitionError
 from lifecycle.evaluation_links import issue_link
+from lifecycle.promises import extend_for_pause, promise_from
 from lifecycle.scope import can_change_case
 from models import Case, CaseHandoff, CaseLog, User
 from models.enums import MaterialForm, Mode, ResultDelivery, ReturnMethod, Role, Status, TerminationReason, label
@@ -179,8 +179,9 @@ def _has_parent(case: Case, data: dict) -> str | None:
 
 # --- effects ----------------------------------------------------------------------------------
 def _promise_from(case: Case, day: dt.date) -> None:
-    if case.items:
-        case.promised_date = add_working_days(day, max(i.time_limit_days for i in case.items))
+    # The clock never starts before the receipt date (a case may be registered ahead of time),
+    # and a date set by an approved extension stays (promise_from checks Case.extended).
+    promise_from(case, max(day, case.received_date) if case.received_date else day)
 
 
 def _accept(case: Case, data: dict, today: dt.date, author: str) -> str:
@@ -210,9 +211,7 @@ def _suspend(case: Case, data: dict, today: dt.date, author: str) -> str:
 
 
 def _resume(case: Case, data: dict, today: dt.date, author: str) -> str:
-    paused = working_days_between(case.suspended_on, today) if case.suspended_on else 0
-    if case.promised_date and paused:
-        case.promised_date = add_working_days(case.promised_date, paused)
+    paused = extend_for_pause(case, case.suspended_on, today) if case.suspended_on else 0
     case.suspended_on = None
     return f"恢复办理，中止{paused}个工作日，承诺办结日期顺延至{case.promised_date}"
 
@@ -502,20 +501,23 @@ def transition(
         raise TransitionError(problem)
     author = actor.full_name or actor.username
     before = case.status
-    detail = spec.apply(case, values, today, author) if spec.apply else ""
-    if spec.target is not None:
-        case.status = spec.target.value
-    case.logs.append(CaseLog(at=when, agent=case.agent, content=f"{spec.label}：{detail}", author=author))
-    if spec.target in (Status.COMPLETED, Status.TERMINATED):
-        issue_link(case, when)
-    audit.record(
-        session,
-        "transition",
-        case,
-        summary=f"{case.number} {spec.label}",
-        changes={"transition": name, "status": [before, case.status], "center": case.center.name},
-        actor=actor,
-    )
+    # No flush until the commit below: loading case.logs would otherwise autoflush the half-made
+    # change, and a RuleError raised there escaped this function as a server error.
+    with session.no_autoflush:
+        detail = spec.apply(case, values, today, author) if spec.apply else ""
+        if spec.target is not None:
+            case.status = spec.target.value
+        case.logs.append(CaseLog(at=when, agent=case.agent, content=f"{spec.label}：{detail}", author=author))
+        if spec.target in (Status.COMPLETED, Status.TERMINATED):
+            issue_link(case, when)
+        audit.record(
+            session,
+            "transition",
+            case,
+            summary=f"{case.number} {spec.label}",
+            changes={"transition": name, "status": [before, case.status], "center": case.center.name},
+            actor=actor,
+        )
     try:
         session.commit()
     except StaleDataError as exc:

@@ -64,6 +64,7 @@ from models.enums import (
     label,
 )
 from models.identifiers import credit_check_char, id_check_char
+from seed.holidays import seed_holidays
 
 # ---------------------------------------------------------------------------------------------
 # Fixed anchors
@@ -1888,6 +1889,7 @@ def seed_demo(session: Session) -> dict[str, int]:
     users = _seed_users(session, centers)
     agents = _seed_agents(session, plan, centers, items)
     applicants = _seed_applicants(session, plan, centers)
+    seed_holidays(session)  # before the cases: their promised dates count on it
     _seed_cases(session, plan, centers, items, agents, applicants, departments, users)
     session.commit()
     return _totals(session)

@@ -1,18 +1,23 @@
 """Working days on the State Council calendar: holidays skipped, adjusted weekend workdays counted."""
 
 import datetime as dt
+import logging
 
 import pytest
 
+from lifecycle import deadlines
 from lifecycle.deadlines import (
     DUE_SOON,
     ON_TIME,
     OVERDUE,
     PAUSED,
+    BureauCalendar,
+    Deadline,
     add_working_days,
     deadline_state,
     is_workday,
     working_days_between,
+    working_deadline,
 )
 
 
@@ -62,3 +67,40 @@ def test_working_days_between_counts_the_end_not_the_start():
 )
 def test_deadline_states(status, promised, expected):
     assert deadline_state(status, promised, dt.date(2026, 11, 26)) == expected
+
+
+# --- years beyond chinese-calendar: the bureau's table, and the assumed flag ---------------------
+def _statutory_2027(**extra) -> BureauCalendar:
+    # Written by hand from the regulation (domain.md section 7): 元旦 1 January 2027.
+    days = {dt.date(2027, 1, 1): False, **extra.pop("days", {})}
+    return BureauCalendar(days=days, **extra)
+
+
+def test_a_year_beyond_the_library_counts_its_statutory_days_and_is_assumed():
+    # Wed 2026-12-30 + 5: Thu 12-31, (Fri 01-01 元旦, weekend), Mon 01-04, Tue 01-05, Wed 01-06, Thu 01-07.
+    assert working_deadline(dt.date(2026, 12, 30), 5, _statutory_2027()) == Deadline(dt.date(2027, 1, 7), True)
+    # Without the table the day off is not known at all.
+    assert working_deadline(dt.date(2026, 12, 30), 5) == Deadline(dt.date(2027, 1, 6), True)
+
+
+def test_a_count_inside_the_library_years_is_not_assumed():
+    assert working_deadline(dt.date(2026, 9, 30), 4, _statutory_2027()) == Deadline(dt.date(2026, 10, 12), False)
+
+
+def test_a_confirmed_year_follows_the_table_including_an_adjusted_saturday():
+    calendar = _statutory_2027(days={dt.date(2027, 1, 2): True}, confirmed_years=frozenset({2027}))
+    # Saturday 01-02 worked in exchange: 12-31, 01-02, 01-04, 01-05, 01-06.
+    assert working_deadline(dt.date(2026, 12, 30), 5, calendar) == Deadline(dt.date(2027, 1, 6), False)
+    assert is_workday(dt.date(2027, 1, 2), calendar) and not is_workday(dt.date(2027, 1, 1), calendar)
+
+
+def test_an_assumed_year_is_logged_once_per_year_not_per_day(caplog, monkeypatch):
+    monkeypatch.setattr(deadlines, "_warned_years", set())
+    with caplog.at_level(logging.WARNING, logger="lifecycle.deadlines"):
+        for _ in range(3):
+            add_working_days(dt.date(2027, 3, 1), 40)
+        add_working_days(dt.date(2028, 3, 1), 10)
+        add_working_days(dt.date(2026, 3, 1), 10)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "2027" in warnings[0] and "2028" in warnings[1]
