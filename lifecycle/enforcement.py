@@ -43,6 +43,7 @@ def _refresh_promise(session: Session, case: Case) -> None:
     if state.attrs["received_date"].history.has_changes() or state.attrs["items"].history.has_changes():
         promise_from(case, case.received_date)
 
+
 def _log_registration(case: Case) -> None:
     """The first entry of every progress log: who registered the case, where, in which mode."""
     at = case.created_at or utcnow()
