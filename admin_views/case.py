@@ -19,6 +19,7 @@ from admin_views.case_lifecycle import LifecycleMixin
 from admin_views.people import force_center, scoped_centers
 from admin_views.pii import ExportMixin, IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
+from admin_views.supervision import SupervisionMixin
 from extensions import db
 from lifecycle.deadlines import (
     DEADLINE_LABELS,
@@ -222,7 +223,9 @@ def _export_columns() -> list:
     ]
 
 
-class CaseView(AnnexMixin, BatchExportMixin, LifecycleMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelView):
+class CaseView(
+    AnnexMixin, BatchExportMixin, LifecycleMixin, SupervisionMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelView
+):
     write_roles = STAFF_ROLES
     delete_roles = frozenset()  # cases are never deleted; they end as terminated or archived
     column_auto_select_related = False  # get_query below chooses the eager loads itself

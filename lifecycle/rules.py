@@ -6,8 +6,9 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import RuleError
-from models import Agent, Applicant, Case, Center, Evaluation, ServiceItem, User
-from models.enums import ApplicantKind, IdType, Mode, Role, Status, Tier
+from lifecycle.supervision import complaint_errors, evaluation_error
+from models import Agent, Applicant, Case, Center, Complaint, Evaluation, ServiceItem, User
+from models.enums import ApplicantKind, IdType, Mode, Role, Tier
 from models.identifiers import credit_code_error, id_number_error, phone_error
 
 # The parent tier each tier must hang under (plan 一: 区、镇(街道)、村(社区) three tiers).
@@ -165,12 +166,15 @@ def user_errors(user: User) -> dict[str, str]:
 
 
 def evaluation_errors(evaluation: Evaluation) -> dict[str, str]:
-    """Only a closed case is evaluated, and a bad review never stands without its follow-up."""
+    """Only a closed case is evaluated, once per channel; a paper form is entered by a staff member
+    other than the handling station, under its reference; a bad review never stands without its follow-up."""
     case = evaluation.case
     if case is None:
         return {"case": "请选择被评价的案件"}
-    if case.status not in (Status.COMPLETED, Status.TERMINATED, Status.ARCHIVED):
-        return {"case": "案件办结或终止后才能评价"}
+    if evaluation.id is None:  # once stored, only its `counted` flag ever changes (by the lifecycle)
+        problem = evaluation_error(case, evaluation.channel, evaluation.entered_by, evaluation.paper_ref, evaluation)
+        if problem:
+            return {"paper_ref" if problem == "请填写纸质评价表编号" else "case": problem}
     if evaluation.is_bad and evaluation.followup is None:
         return {"overall": "差评须同时生成回访工单"}
     return {}
@@ -192,6 +196,8 @@ def errors_for(session: Session, obj: object) -> dict[str, str]:
         return user_errors(obj)
     if isinstance(obj, Evaluation):
         return evaluation_errors(obj)
+    if isinstance(obj, Complaint):
+        return complaint_errors({c: getattr(obj, c) for c in ("channel", "content", "complainant_phone", "reference")})
     return {}
 
 
