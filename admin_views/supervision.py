@@ -66,13 +66,27 @@ def _with_case_from_url(form):
     return form
 
 
+class CaseFormMixin:
+    """Create forms about one case: opened from the case's page with it filled in, and a case the
+    user may not change refused in Chinese (Flask-Admin's ajax field only says "Not a valid choice")."""
+
+    def create_form(self, obj=None):
+        return _with_case_from_url(super().create_form(obj))
+
+    def validate_form(self, form) -> bool:
+        valid = super().validate_form(form)
+        if request.method == "POST" and "case" in form and form.case.errors:
+            form.case.errors = ["所选案件不存在或不在您的办理范围内"]
+        return valid
+
+
 def _entered_by(view, context, model, name):
     if model.entered_by is not None:
         return str(model.entered_by)
     return "申请人本人" if model.channel != EvaluationChannel.PAPER else "(未记录)"
 
 
-class EvaluationView(ConsoleModelView):
+class EvaluationView(CaseFormMixin, ConsoleModelView):
     # An evaluation is the applicant's word: recorded once, never edited, least of all by the
     # station it judges (a wrong one is corrected through the follow-up's appeal). Staff type in
     # the paper 评价表 here; the applicant's own rating arrives through the one-time link.
@@ -161,9 +175,6 @@ class EvaluationView(ConsoleModelView):
         "followup",
     ]
     form_ajax_refs = {"case": {"fields": ["number"], "page_size": 20, "placeholder": "输入案件编号"}}
-
-    def create_form(self, obj=None):
-        return _with_case_from_url(super().create_form(obj))
 
     def create_model(self, form):
         values = {name: form[name].data for name in _RATING_FIELDS}
@@ -328,7 +339,7 @@ def _complaint_followup(view, context, model, name):
     return Markup('<a href="{}">{}</a>').format(url_for("followup.details_view", id=fu.id), text)
 
 
-class ComplaintView(ConsoleModelView):
+class ComplaintView(CaseFormMixin, ConsoleModelView):
     """投诉登记: a complaint about any case, from any channel; registering it opens its follow-up.
 
     Registered by staff who may still change the case (the holding center, the admins above it);
@@ -397,9 +408,6 @@ class ComplaintView(ConsoleModelView):
         "content": {"validators": [DataRequired("请填写投诉内容"), Length(max=2000)]},
     }
     form_ajax_refs = {"case": {"fields": ["number"], "page_size": 20, "placeholder": "输入案件编号"}}
-
-    def create_form(self, obj=None):
-        return _with_case_from_url(super().create_form(obj))
 
     def create_model(self, form):
         case = form.case.data
