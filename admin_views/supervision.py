@@ -26,7 +26,16 @@ from lifecycle.supervision import (
     record_evaluation,
 )
 from models import Case, Complaint, Evaluation, FollowUp, User
-from models.enums import AppealOutcome, ComplaintChannel, EvaluationChannel, FollowUpStatus, Rating, Role, choices
+from models.enums import (
+    AppealOutcome,
+    ComplaintChannel,
+    EvaluationChannel,
+    FollowUpStatus,
+    Rating,
+    Role,
+    choices,
+    label,
+)
 from models.identifiers import mask_phone, normalize_phone, phone_error
 from models.time import format_beijing, today_beijing
 
@@ -276,6 +285,10 @@ class FollowUpView(ConsoleModelView):
     column_formatters = {
         "callback_at": lambda v, c, m, n: format_beijing(m.callback_at),
         "status": _followup_status,
+        # 申诉复核 applies to bad reviews only.
+        "appeal_outcome": lambda v, c, m, n: (
+            "不适用" if m.complaint_id is not None else label(AppealOutcome(m.appeal_outcome))
+        ),
     }
     column_filters = [
         FilterEqual(FollowUp.status, "回访状态", options=choices(FollowUpStatus)),

@@ -179,6 +179,8 @@ def test_a_complaint_follow_up_is_investigated_and_has_no_appeal(client, closed_
     followup = complaint.followup
     listing = client.get("/admin/followup/").get_data(as_text=True)
     assert "来源" in listing and "投诉" in listing and closed_case.number in listing
+    row = listing[listing.index(closed_case.number) :].split("</tr>")[0]
+    assert "投诉" in row and "不适用" in row  # no 申诉复核 on a complaint
     for step, data, label in [
         ("call_back", {"callback_record": "电话联系投诉人核实"}, "回访"),
         ("rectify", {"rectification": "经调查属实，已调整上门排班"}, "调查处理"),
