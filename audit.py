@@ -27,6 +27,7 @@ _MASKERS = {
     "phone": mask_phone,
     "contact_phone": mask_phone,
     "evaluator_phone": mask_phone,
+    "complainant_phone": mask_phone,
 }
 _OMITTED = {"password_hash"}
 

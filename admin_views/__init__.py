@@ -14,7 +14,7 @@ from admin_views.export import ExportJobView
 from admin_views.extension import ExtensionView
 from admin_views.people import AgentView, ApplicantView
 from admin_views.reference import CenterView, DepartmentView, ServiceItemView
-from admin_views.supervision import EvaluationView, FollowUpView
+from admin_views.supervision import ComplaintView, EvaluationView, FollowUpView
 from admin_views.system import AuditLogView, UserView
 from extensions import db
 from models import (
@@ -24,6 +24,7 @@ from models import (
     Case,
     CaseExtension,
     Center,
+    Complaint,
     Department,
     Evaluation,
     ExportJob,
@@ -66,7 +67,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ApplicantView(Applicant, s, name="申请人", endpoint="applicant", category="人员"))
     admin.add_view(AgentView(Agent, s, name="帮办代办员", endpoint="agent", category="人员"))
     admin.add_view(EvaluationView(Evaluation, s, name="服务评价", endpoint="evaluation", category="评价与回访"))
-    admin.add_view(FollowUpView(FollowUp, s, name="差评回访", endpoint="followup", category="评价与回访"))
+    admin.add_view(FollowUpView(FollowUp, s, name="差评与投诉回访", endpoint="followup", category="评价与回访"))
+    admin.add_view(ComplaintView(Complaint, s, name="投诉登记", endpoint="complaint", category="评价与回访"))
     admin.add_view(ExportJobView(ExportJob, s, name="批量导出任务", endpoint="export_job", category="案件"))
     admin.add_view(CenterView(Center, s, name="服务机构", endpoint="center", category="基础数据"))
     admin.add_view(ServiceItemView(ServiceItem, s, name="服务事项", endpoint="service_item", category="基础数据"))

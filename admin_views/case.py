@@ -26,6 +26,7 @@ from admin_views.extension import ExtensionMixin
 from admin_views.people import force_center, scoped_centers
 from admin_views.pii import ExportMixin, IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
+from admin_views.supervision import SupervisionMixin
 from extensions import db
 from lifecycle.deadlines import (
     ASSUMED_NOTE,
@@ -264,7 +265,14 @@ def _export_columns() -> list:
 
 
 class CaseView(
-    AnnexMixin, BatchExportMixin, LifecycleMixin, ExtensionMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelView
+    AnnexMixin,
+    BatchExportMixin,
+    LifecycleMixin,
+    ExtensionMixin,
+    SupervisionMixin,
+    IdNumberSearchMixin,
+    ExportMixin,
+    ConsoleModelView,
 ):
     write_roles = STAFF_ROLES
     delete_roles = frozenset()  # cases are never deleted; they end as terminated or archived

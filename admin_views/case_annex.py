@@ -19,7 +19,7 @@ from annexes.catalog import ANNEXES, available
 from annexes.render import AnnexNotApplicable, file_name, render_sheets, sheet
 from extensions import db
 from jobs.tasks import enqueue_job
-from lifecycle.scope import scope_clause
+from lifecycle.scope import can_change_case, scope_clause
 from models import Case
 from models.enums import ExportFormat, Role, choices
 
@@ -62,7 +62,7 @@ class AnnexMixin:
             flash("案件不存在或不在您的管辖范围内。", "error")
             return redirect(self.get_url(".index_view"))
         try:
-            one = sheet(case, number)
+            one = sheet(case, number, link_allowed=can_change_case(current_user, case))
         except AnnexNotApplicable as exc:
             flash(str(exc), "error")
             return redirect(self.get_url(".details_view", id=case.id))

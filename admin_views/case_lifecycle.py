@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from admin_views.base import forbid
 from extensions import db
 from lifecycle.errors import ConflictError, TransitionError
-from lifecycle.evaluation_links import token_for
+from lifecycle.evaluation_links import open_link, token_for
 from lifecycle.scope import can_change_case, scope_clause
 from lifecycle.transitions import (
     TRANSITIONS,
@@ -30,6 +30,7 @@ from lifecycle.transitions import (
 )
 from models import Agent, Case, CaseLog, Department
 from models.enums import MaterialForm, Mode, ResultDelivery, ReturnMethod, Role, Status, TerminationReason, choices
+from models.time import utcnow
 
 DELEGATED_STEPS = [Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.COMPLETED, Status.ARCHIVED]
 ASSISTED_STEPS = [Status.REGISTERED, Status.IN_PROGRESS, Status.COMPLETED, Status.ARCHIVED]
@@ -121,9 +122,11 @@ class LifecycleMixin:
         departments = db.session.scalars(select(Department).order_by(Department.id)).all()
         log_form = LogEntryForm()
         log_form.department.choices = [(0, "(不涉及部门)")] + [(d.id, d.name) for d in departments]
-        link = case.evaluation_link
+        # The link is the applicant's alone: only the center now holding the case hands it over,
+        # never the auditor or a station that handed the case up.
+        link = open_link(case, utcnow()) if can_change_case(current_user, case) else None
         evaluation_url = None
-        if link is not None and link.used_at is None and case.evaluation is None:
+        if link is not None:
             secret = current_app.config["SECRET_KEY"].encode("utf-8")
             evaluation_url = url_for("public.evaluate", token=token_for(link, secret), _external=True)
         return {

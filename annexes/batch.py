@@ -36,7 +36,7 @@ import audit
 from annexes.catalog import refusal
 from annexes.render import Sheet, render_sheets, sheet
 from extensions import db
-from lifecycle.scope import scope_clause
+from lifecycle.scope import can_change_case, scope_clause
 from models import Case, ExportChunk, ExportJob, ExportJobCase, User
 from models.enums import ExportFormat, ExportItemState, ExportStatus
 from models.time import BEIJING, utcnow
@@ -146,10 +146,11 @@ def mark_enqueued(job_id: int, index: int) -> None:
 
 
 # --- rendering a chunk --------------------------------------------------------------------------
-def _sheets_for(case: Case, numbers: list[int], now: dt.datetime) -> list[Sheet]:
+def _sheets_for(case: Case, numbers: list[int], now: dt.datetime, user: User) -> list[Sheet]:
     """The case's sheets among `numbers`; the first carries the case's bookmark in a merged document."""
     applicable = [n for n in numbers if refusal(case, n) is None]
-    return [sheet(case, n, now=now, case_mark=i == 0) for i, n in enumerate(applicable)]
+    allowed = can_change_case(user, case)
+    return [sheet(case, n, now=now, case_mark=i == 0, link_allowed=allowed) for i, n in enumerate(applicable)]
 
 
 def _not_applicable(case: Case, numbers: list[int]) -> str:
@@ -277,7 +278,7 @@ def _render_rows(job: ExportJob, index: int, rows: list, temporary: Path) -> lis
                 _set_case(job.id, position, FAILED, "案件已不在导出人的管辖范围内或已删除")
                 _beat(job.id, index)
                 continue
-            sheets = _sheets_for(case, numbers, now)
+            sheets = _sheets_for(case, numbers, now, job.user)
             if not sheets:
                 _set_case(job.id, position, FAILED, _not_applicable(case, numbers))
                 _beat(job.id, index)

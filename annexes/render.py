@@ -30,7 +30,7 @@ from annexes.verify import verify_token
 from lifecycle.evaluation_links import token_for
 from lifecycle.supervision import RATING_LABELS
 from models import Case
-from models.enums import ReturnMethod, TerminationReason, choices
+from models.enums import EvaluationChannel, ReturnMethod, TerminationReason, choices
 from models.time import BEIJING, utcnow
 
 log = logging.getLogger(__name__)
@@ -142,10 +142,17 @@ class Sheet:
     signing_copy: bool = False  # annex 4/5 before closing: printed for the applicant's signature
 
 
-def _evaluation(case: Case, base_url: str, secret: bytes, now: dt.datetime) -> tuple[str | None, str]:
-    if case.evaluation is not None:
-        day = case.evaluation.created_at.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
+def _evaluation(
+    case: Case, base_url: str, secret: bytes, now: dt.datetime, link_allowed: bool
+) -> tuple[str | None, str]:
+    # A paper 评价表 typed in by staff leaves the applicant's own link open (lifecycle.supervision).
+    own = next((e for e in case.evaluations if e.channel != EvaluationChannel.PAPER), None)
+    if own is not None:
+        day = own.created_at.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
         return None, f"本件已于{day:%Y年%m月%d日}完成评价，感谢您的评价。"
+    if not link_allowed:
+        # The link is the applicant's alone: only the center now holding the case prints it.
+        return None, "评价二维码由承办机构提供。"
     link = case.evaluation_link
     if link is None or link.used_at is not None:
         return None, "如需评价，请拨打监督电话或通过广东政务服务网“好差评”评价。"
@@ -164,10 +171,13 @@ def sheet(
     secret: bytes | None = None,
     now: dt.datetime | None = None,
     case_mark: bool = False,
+    link_allowed: bool = False,
 ) -> Sheet:
     """The sheet for annex `number` of the case; AnnexNotApplicable says why when it has none.
 
     QR codes point at `base_url` (default PUBLIC_BASE_URL) and are signed with `secret` (default SECRET_KEY).
+    The applicant's evaluation-link QR prints on annexes 4 and 5 only with `link_allowed` (for whoever
+    may change the case, lifecycle.scope.can_change_case); otherwise the form says where to get it.
     """
     reason = refusal(case, number)
     if reason is not None:
@@ -178,7 +188,7 @@ def sheet(
     printed_on = now.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
     evaluation_url, evaluation_note = None, ""
     if number in (4, 5):
-        evaluation_url, evaluation_note = _evaluation(case, base_url, secret, now)
+        evaluation_url, evaluation_note = _evaluation(case, base_url, secret, now, link_allowed)
     return Sheet(
         case=case,
         annex=ANNEXES[number],

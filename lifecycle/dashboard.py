@@ -13,7 +13,11 @@ from models.time import today_beijing
 
 
 def dashboard_figures(user: User) -> dict[str, object]:
-    """Case counts by status, overdue cases, bad reviews and open follow-ups the user may see."""
+    """Case counts by status, overdue cases, bad reviews and open follow-ups the user may see.
+
+    Bad reviews count the evaluation that counts (the applicant's own over a paper form);
+    open follow-ups are those of bad reviews and of complaints alike.
+    """
     in_scope = scope_clause(Case, user)
     by_status = dict(db.session.execute(select(Case.status, func.count()).where(in_scope).group_by(Case.status)).all())
     today = today_beijing()
@@ -26,13 +30,12 @@ def dashboard_figures(user: User) -> dict[str, object]:
         select(func.count())
         .select_from(Evaluation)
         .join(Evaluation.case)
-        .where(in_scope, Evaluation.overall <= Rating.DISSATISFIED.value)
+        .where(in_scope, Evaluation.counted, Evaluation.overall <= Rating.DISSATISFIED.value)
     )
     open_followups = db.session.scalar(
         select(func.count())
         .select_from(FollowUp)
-        .join(FollowUp.evaluation)
-        .join(Evaluation.case)
+        .join(FollowUp.case)
         .where(in_scope, FollowUp.status != FollowUpStatus.CLOSED.value)
     )
     return {

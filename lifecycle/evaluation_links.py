@@ -10,6 +10,7 @@ import secrets
 from sqlalchemy.orm import Session
 
 from models import Case, EvaluationLink
+from models.enums import EvaluationChannel
 
 LINK_VALID_DAYS = 30
 
@@ -21,6 +22,17 @@ def issue_link(case: Case, now: dt.datetime) -> EvaluationLink:
             nonce=secrets.token_hex(16), created_at=now, expires_at=now + dt.timedelta(days=LINK_VALID_DAYS)
         )
     return case.evaluation_link
+
+
+def open_link(case: Case, now: dt.datetime) -> EvaluationLink | None:
+    """The case's link while the applicant can still use it: unused, unexpired, and no rating of
+    the applicant's own on file (a paper form typed in by staff leaves the link open)."""
+    link = case.evaluation_link
+    if link is None or link.used_at is not None or link.expires_at < now:
+        return None
+    if any(e.channel != EvaluationChannel.PAPER for e in case.evaluations):
+        return None
+    return link
 
 
 def _signature(link_id: int, nonce: str, secret: bytes) -> str:

@@ -6,8 +6,9 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import RuleError
-from models import Agent, Applicant, Case, Center, Evaluation, HolidayDay, HolidayYear, ServiceItem, User
-from models.enums import ApplicantKind, IdType, Mode, Role, Status, Tier
+from lifecycle.supervision import complaint_errors, evaluation_error
+from models import Agent, Applicant, Case, Center, Complaint, Evaluation, HolidayDay, HolidayYear, ServiceItem, User
+from models.enums import ApplicantKind, IdType, Mode, Role, Tier
 from models.identifiers import credit_code_error, id_number_error, phone_error
 from models.time import today_beijing
 
@@ -175,12 +176,15 @@ def user_errors(user: User) -> dict[str, str]:
 
 
 def evaluation_errors(evaluation: Evaluation) -> dict[str, str]:
-    """Only a closed case is evaluated, and a bad review never stands without its follow-up."""
+    """Only a closed case is evaluated, once per channel; a paper form is entered by a staff member
+    other than the handling station, under its reference; a bad review never stands without its follow-up."""
     case = evaluation.case
     if case is None:
         return {"case": "请选择被评价的案件"}
-    if case.status not in (Status.COMPLETED, Status.TERMINATED, Status.ARCHIVED):
-        return {"case": "案件办结或终止后才能评价"}
+    if evaluation.id is None:  # once stored, only its `counted` flag ever changes (by the lifecycle)
+        problem = evaluation_error(case, evaluation.channel, evaluation.entered_by, evaluation.paper_ref, evaluation)
+        if problem:
+            return {"paper_ref" if problem == "请填写纸质评价表编号" else "case": problem}
     if evaluation.is_bad and evaluation.followup is None:
         return {"overall": "差评须同时生成回访工单"}
     return {}
@@ -226,6 +230,8 @@ def errors_for(session: Session, obj: object) -> dict[str, str]:
         return holiday_year_errors(obj)
     if isinstance(obj, HolidayDay):
         return holiday_day_errors(obj)
+    if isinstance(obj, Complaint):
+        return complaint_errors({c: getattr(obj, c) for c in ("channel", "content", "complainant_phone", "reference")})
     return {}
 
 

@@ -41,7 +41,8 @@ class Evaluation(db.Model):
     asked_for_anything: Mapped[bool] = mapped_column(default=False)
     comment: Mapped[str] = mapped_column(Text, default="")
     channel: Mapped[str] = mapped_column(String(16), default=EvaluationChannel.PAPER.value, index=True)
-    consent_callback: Mapped[bool] = mapped_column(default=True)
+    # Only a ticked box is consent to a call-back; nothing assumes it (PIPL art. 14).
+    consent_callback: Mapped[bool] = mapped_column(default=False)
     evaluator_name: Mapped[str] = mapped_column(String(32), default="")
     evaluator_phone: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

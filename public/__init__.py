@@ -8,7 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from annexes.catalog import ANNEXES
 from annexes.verify import check_token
@@ -26,23 +26,28 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 _RATINGS = [(str(value), text) for value, text in choices(Rating)]
 
 
+def _rating_field(name: str) -> RadioField:
+    # No default: a preselected answer would be the form's rating, not the applicant's.
+    label = RATING_LABELS[name]
+    return RadioField(label, choices=_RATINGS, validators=[InputRequired(f"请选择{label}")])
+
+
 class PublicEvaluationForm(FlaskForm):
-    overall = RadioField(RATING_LABELS["overall"], choices=_RATINGS, validators=[DataRequired("请选择总体评价")])
-    attitude = RadioField(RATING_LABELS["attitude"], choices=_RATINGS, default="5")
-    efficiency = RadioField(RATING_LABELS["efficiency"], choices=_RATINGS, default="5")
-    competence = RadioField(RATING_LABELS["competence"], choices=_RATINGS, default="5")
-    communication = RadioField(RATING_LABELS["communication"], choices=_RATINGS, default="5")
-    integrity = RadioField(RATING_LABELS["integrity"], choices=_RATINGS, default="5")
+    overall = _rating_field("overall")
+    attitude = _rating_field("attitude")
+    efficiency = _rating_field("efficiency")
+    competence = _rating_field("competence")
+    communication = _rating_field("communication")
+    integrity = _rating_field("integrity")
     asked_for_anything = BooleanField("办理过程中，工作人员是否向您索要财物或提出不当要求")
     comment = TextAreaField("意见建议", validators=[Optional(), Length(max=500, message="意见建议请控制在500字以内")])
-    consent_callback = BooleanField("同意工作人员就本次评价回访我", default=True)
+    # Consent to a call-back is given by ticking, never assumed (PIPL art. 14: 自愿、明确).
+    consent_callback = BooleanField("同意工作人员就本次评价回访我", default=False)
     evaluator_name = StringField("您的称呼", validators=[Optional(), Length(max=32)])
     evaluator_phone = StringField("联系电话(选填)", validators=[Optional(), Length(max=20)])
 
     def validate_evaluator_phone(self, field) -> None:
         if field.data and phone_error(field.data):
-            from wtforms.validators import ValidationError
-
             raise ValidationError(phone_error(field.data))
 
 
@@ -73,7 +78,7 @@ def evaluate(token: str):
         values.update(
             asked_for_anything=form.asked_for_anything.data,
             comment=(form.comment.data or "").strip(),
-            consent_callback=form.consent_callback.data,
+            consent_callback=bool(form.consent_callback.data),
             evaluator_name=(form.evaluator_name.data or "").strip(),
             evaluator_phone=(form.evaluator_phone.data or "").strip(),
         )

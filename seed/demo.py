@@ -26,7 +26,15 @@ from sqlalchemy.orm import Session
 
 from lifecycle.deadlines import add_working_days, is_workday
 from lifecycle.errors import TransitionError
-from lifecycle.supervision import DEFAULT_FOLLOWUP_WORKING_DAYS, advance_followup, record_evaluation
+from lifecycle.supervision import (
+    DEFAULT_FOLLOWUP_WORKING_DAYS,
+    RATING_FIELDS,
+    advance_followup,
+    paper_entry_refusal,
+    record_complaint,
+    record_evaluation,
+    responsible_admin,
+)
 from lifecycle.transitions import transition
 from models import (
     Agent,
@@ -37,8 +45,10 @@ from models import (
     CaseLog,
     CaseMaterial,
     Center,
+    Complaint,
     Department,
     Evaluation,
+    EvaluationLink,
     FollowUp,
     ServiceItem,
     ServiceItemMaterial,
@@ -47,6 +57,7 @@ from models import (
 from models.enums import (
     AppealOutcome,
     ApplicantKind,
+    ComplaintChannel,
     DelegationScope,
     EvaluationChannel,
     FollowUpStatus,
@@ -54,6 +65,7 @@ from models.enums import (
     IdType,
     MaterialForm,
     Mode,
+    Rating,
     RemoteChannel,
     ResultDelivery,
     ReturnMethod,
@@ -1836,8 +1848,16 @@ def _evaluate(session: Session, case: Case, spec: EvaluationSpec, users: dict[st
     }
     if case.evaluation_link is not None and spec.channel == EvaluationChannel.LINK:
         case.evaluation_link.used_at = spec.created_at
+    clerk = _paper_clerk(session, case, users) if spec.channel == EvaluationChannel.PAPER else None
     evaluation = record_evaluation(
-        session, case, values, spec.channel, DEFAULT_FOLLOWUP_WORKING_DAYS, at=spec.created_at
+        session,
+        case,
+        values,
+        spec.channel,
+        DEFAULT_FOLLOWUP_WORKING_DAYS,
+        at=spec.created_at,
+        entered_by=clerk,
+        paper_ref=_paper_ref(case) if clerk is not None else None,
     )
     plan = spec.followup
     if evaluation.followup is None or plan is None:
@@ -1865,6 +1885,186 @@ def _evaluate(session: Session, case: Case, spec: EvaluationSpec, users: dict[st
         advance_followup(session, evaluation.followup, name, actor, data, at=at)
 
 
+def _paper_clerk(session: Session, case: Case, users: dict[str, User]) -> User:
+    """Who types in a paper 评价表: the town admin above a village station, else the district admin."""
+    clerk = responsible_admin(session, case)
+    if clerk is None or paper_entry_refusal(clerk, case):
+        clerk = users["qu_admin"]
+    return clerk
+
+
+def _paper_ref(case: Case) -> str:
+    return f"PJ-{case.number}"
+
+
+# --- paper beside link; complaints ----------------------------------------------------------------
+def _seed_paper_then_link(session: Session) -> None:
+    """One case where staff typed in the paper 评价表 and the applicant then rated through the link:
+    the applicant's own rating counts, the paper one is kept uncounted."""
+    both = (
+        select(Evaluation.case_id)
+        .where(Evaluation.channel == EvaluationChannel.LINK.value)
+        .where(Evaluation.case_id.in_(select(Evaluation.case_id).where(Evaluation.channel == "paper")))
+    )
+    if session.scalar(both.limit(1)) is not None:
+        return
+    candidates = session.scalars(
+        select(Evaluation)
+        .join(Evaluation.case)
+        .where(
+            Evaluation.channel == EvaluationChannel.PAPER.value,
+            Evaluation.overall == Rating.SATISFIED.value,
+            Case.status == Status.COMPLETED.value,
+            Case.evaluation_link.has(EvaluationLink.used_at.is_(None)),
+        )
+        .order_by(Case.id)
+    )
+    for paper in candidates:
+        at = paper.created_at + dt.timedelta(days=1, hours=3)
+        link = paper.case.evaluation_link
+        if link.expires_at <= at:
+            continue
+        link.used_at = at
+        values = {key: 5 for key in RATING_FIELDS}
+        values.update(comment="代办员全程跟进，扫码再评一次", consent_callback=True, evaluator_name="申请人本人")
+        record_evaluation(
+            session, paper.case, values, EvaluationChannel.LINK.value, DEFAULT_FOLLOWUP_WORKING_DAYS, at=at
+        )
+        return
+
+
+@dataclass(frozen=True)
+class ComplaintSpec:
+    reference: str
+    channel: ComplaintChannel
+    center: str
+    statuses: tuple[Status, ...]
+    name: str
+    phone: str
+    content: str
+    days_ago: int
+    reach: FollowUpStatus
+    records: tuple[str, ...] = ()
+
+
+COMPLAINTS = [
+    ComplaintSpec(
+        "GD12345-20261116-0127",
+        ComplaintChannel.HOTLINE_12345,
+        "峡山街道便民服务中心",
+        (Status.IN_PROGRESS, Status.ACCEPTED),
+        "陈女士",
+        "13502761234",
+        "反映委托代办后一周未收到任何办理进度告知，拨打代办员电话多次无人接听。",
+        4,
+        FollowUpStatus.CALLED_BACK,
+        ("电话联系投诉人，核实代办员外出送件未及时回电，已当面致歉并告知当前进度",),
+    ),
+    ComplaintSpec(
+        "HCP-440514-2026-000318",
+        ComplaintChannel.HAOCHAPING,
+        "峡山街道便民服务中心",
+        (Status.COMPLETED, Status.ARCHIVED),
+        "林先生",
+        "13760541188",
+        "好差评系统差评工单：窗口要求重复提交已在申请时提供的营业执照复印件。",
+        30,
+        FollowUpStatus.CLOSED,
+        (
+            "电话回访投诉人，确认情况属实",
+            "经调查，窗口人员未核对已收材料清单；已组织全员学习“一次性告知”要求，材料清单改为当场签收",
+            "已电话向投诉人反馈调查结果和整改措施，投诉人表示认可",
+        ),
+    ),
+    ComplaintSpec(
+        "GD12345-20261105-0342",
+        ComplaintChannel.HOTLINE_12345,
+        "文光社区便民服务站",
+        (Status.COMPLETED, Status.TERMINATED, Status.ARCHIVED),
+        "黄先生",
+        "0754-87654321",
+        "代办员要求申请人自行前往区不动产登记中心补交材料，与委托代办承诺不符。",
+        12,
+        FollowUpStatus.RECTIFIED,
+        (
+            "回访投诉人，了解补交材料经过",
+            "经调查，补交材料须申请人本人现场签字确认，代办员未解释清楚；已向投诉人说明依据并对代办员提醒谈话",
+        ),
+    ),
+    ComplaintSpec(
+        "HCP-440514-2026-000355",
+        ComplaintChannel.HAOCHAPING,
+        "陈店镇便民服务中心",
+        (Status.COMPLETED, Status.ARCHIVED),
+        "",
+        "",
+        "好差评系统差评工单：办结后约定邮寄的证照迟迟未收到。",
+        2,
+        FollowUpStatus.OPEN,
+    ),
+    ComplaintSpec(
+        "",
+        ComplaintChannel.ON_SITE,
+        "潮南区政务服务中心",
+        (Status.COMPLETED, Status.IN_PROGRESS),
+        "郑女士",
+        "13926781020",
+        "到区中心现场反映：取号后等候一个多小时未叫号，无人解释原因。",
+        8,
+        FollowUpStatus.FEEDBACK_GIVEN,
+        (
+            "当场接待投诉人并记录",
+            "经调查，当日系统故障导致叫号中断约40分钟，未及时广播说明；已增设故障时人工叫号和现场告知流程",
+            "已电话向投诉人反馈原因和改进措施并致歉",
+        ),
+    ),
+]
+
+
+def _seed_complaints(session: Session, users: dict[str, User]) -> None:
+    """A few complaints from 12345, 好差评 and the window, their follow-ups worked to various steps."""
+    seeded = {c.content for c in session.scalars(select(Complaint))}
+    for spec in COMPLAINTS:
+        if spec.content in seeded:
+            continue
+        case = session.scalar(
+            select(Case)
+            .join(Case.center)
+            .where(
+                Center.name == spec.center,
+                Case.status.in_([s.value for s in spec.statuses]),
+                ~Case.complaints.any(),
+            )
+            .order_by(Case.id)
+            .limit(1)
+        )
+        if case is None:
+            continue
+        clerk = responsible_admin(session, case) or users["qu_admin"]
+        received = _noon(REFERENCE_DATE - dt.timedelta(days=spec.days_ago))
+        values = {
+            "channel": spec.channel.value,
+            "reference": spec.reference,
+            "complainant_name": spec.name,
+            "complainant_phone": spec.phone,
+            "content": spec.content,
+            "received_at": received,
+        }
+        complaint = record_complaint(session, case, values, clerk, DEFAULT_FOLLOWUP_WORKING_DAYS, at=received)
+        followup = complaint.followup
+        actor = followup.assignee or users["qu_admin"]
+        steps = [
+            ("call_back", "callback_record"),
+            ("rectify", "rectification"),
+            ("give_feedback", "feedback"),
+            ("close", None),
+        ][: FOLLOWUP_ORDER.index(spec.reach.value)]
+        records = iter(spec.records)
+        for offset, (name, key) in enumerate(steps, start=1):
+            data = {key: next(records)} if key else {}
+            advance_followup(session, followup, name, actor, data, at=received + dt.timedelta(days=offset))
+
+
 def _totals(session: Session) -> dict[str, int]:
     models = [
         ("机构", Center),
@@ -1875,6 +2075,7 @@ def _totals(session: Session) -> dict[str, int]:
         ("案件", Case),
         ("评价", Evaluation),
         ("回访", FollowUp),
+        ("投诉", Complaint),
         ("用户", User),
     ]
     return {name: session.scalar(select(func.count()).select_from(model)) or 0 for name, model in models}
@@ -1891,5 +2092,7 @@ def seed_demo(session: Session) -> dict[str, int]:
     applicants = _seed_applicants(session, plan, centers)
     seed_holidays(session)  # before the cases: their promised dates count on it
     _seed_cases(session, plan, centers, items, agents, applicants, departments, users)
+    _seed_paper_then_link(session)
+    _seed_complaints(session, users)
     session.commit()
     return _totals(session)

@@ -340,7 +340,14 @@ def test_the_printed_qr_codes_read_back_as_the_verification_and_evaluation_links
         .limit(1)
     )
     secret = clerk.application.config["SECRET_KEY"].encode()
-    slip = sheet(case, 5, base_url="https://bbdb.chaonan.gov.cn", secret=secret, now=case.evaluation_link.created_at)
+    slip = sheet(
+        case,
+        5,
+        base_url="https://bbdb.chaonan.gov.cn",
+        secret=secret,
+        now=case.evaluation_link.created_at,
+        link_allowed=True,
+    )
     assert _decode(slip.verify_url) == slip.verify_url
     assert slip.verify_url.startswith("https://bbdb.chaonan.gov.cn/verify/")
     assert slip.evaluation_url and _decode(slip.evaluation_url) == slip.evaluation_url

@@ -202,8 +202,15 @@ def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_
     applicant = page.context.browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     phone = applicant.new_page()
     phone.goto(link)
-    phone.check("input[name=overall][value='1']")
-    phone.check("input[name=attitude][value='1']")
+    for name, value in [
+        ("overall", "1"),
+        ("attitude", "1"),
+        ("efficiency", "2"),
+        ("competence", "3"),
+        ("communication", "1"),
+        ("integrity", "5"),
+    ]:
+        phone.check(f"input[name={name}][value='{value}']")
     phone.fill("textarea[name=comment]", "多次催问才告知进度")
     _shot(phone, "public_evaluation_form")
     phone.click("button:has-text('提交评价')")

@@ -6,7 +6,19 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Agent, Applicant, AuditLog, Case, Center, Department, Evaluation, FollowUp, ServiceItem, User
+from models import (
+    Agent,
+    Applicant,
+    AuditLog,
+    Case,
+    Center,
+    Complaint,
+    Department,
+    Evaluation,
+    FollowUp,
+    ServiceItem,
+    User,
+)
 from tests.builders import login_as
 
 VIEWS = [
@@ -14,7 +26,8 @@ VIEWS = [
     ("applicant", Applicant, "申请人"),
     ("agent", Agent, "帮办代办员"),
     ("evaluation", Evaluation, "服务评价"),
-    ("followup", FollowUp, "差评回访"),
+    ("followup", FollowUp, "差评与投诉回访"),
+    ("complaint", Complaint, "投诉登记"),
     ("center", Center, "服务机构"),
     ("service_item", ServiceItem, "服务事项"),
     ("department", Department, "审批部门"),
@@ -22,7 +35,7 @@ VIEWS = [
     ("audit_log", AuditLog, "审计日志"),
 ]
 NO_CREATE = {"followup", "audit_log"}
-NO_EDIT = {"audit_log", "evaluation"}  # evaluations are recorded once, never edited
+NO_EDIT = {"audit_log", "evaluation", "complaint"}  # evaluations and complaints are recorded once, never edited
 # Flask-Admin's English UI strings that must all come out translated.
 ENGLISH_LEFTOVERS = ["List (", ">Create<", "Add Filter", "With selected", ">Save<", "Search", ">Edit<", "Delete"]
 

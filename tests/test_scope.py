@@ -840,14 +840,15 @@ def test_a_submitted_case_id_must_be_in_scope(client, owner, expected):
         .limit(1)
     )
     before = ids_of(Evaluation)
-    sign_in(client, "chendian_wenguang")
+    # A station never types in its own rating (lifecycle.supervision.paper_entry_refusal): its town admin does.
+    sign_in(client, "chendian_admin")
     response = client.post(
         "/admin/evaluation/new/",
         data={
             "case": case.id,
             **{f: "5" for f in ("overall", "attitude", "efficiency", "competence", "communication", "integrity")},
             "comment": "范围验收评价",
-            "channel": "paper",
+            "paper_ref": "PJ-范围验收",
         },
     )
     created = [row_of(Evaluation, pk) for pk in ids_of(Evaluation) - before]

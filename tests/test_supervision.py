@@ -41,6 +41,9 @@ def unevaluated(demo_app):
     return case
 
 
+ALL_FIVE = {f: "5" for f in ("overall", "attitude", "efficiency", "competence", "communication", "integrity")}
+
+
 def _link_url(case: Case) -> str:
     return f"/e/{token_for(case.evaluation_link, _secret())}"
 
@@ -78,13 +81,13 @@ def test_a_bad_rating_through_the_link_opens_a_follow_up_for_the_town_admin(demo
 
 
 def test_asking_for_something_opens_a_follow_up_even_with_a_good_rating(demo_app, unevaluated):
-    demo_app.test_client().post(_link_url(unevaluated), data={"overall": "5", "asked_for_anything": "y"})
+    demo_app.test_client().post(_link_url(unevaluated), data={**ALL_FIVE, "asked_for_anything": "y"})
     evaluation = db.session.scalar(select(Evaluation).where(Evaluation.case_id == unevaluated.id))
     assert evaluation.asked_for_anything and evaluation.followup is not None
 
 
 def test_a_good_rating_opens_nothing(demo_app, unevaluated):
-    demo_app.test_client().post(_link_url(unevaluated), data={"overall": "5"})
+    demo_app.test_client().post(_link_url(unevaluated), data=ALL_FIVE)
     evaluation = db.session.scalar(select(Evaluation).where(Evaluation.case_id == unevaluated.id))
     assert evaluation.overall == 5 and evaluation.followup is None
 
@@ -115,7 +118,7 @@ def test_a_missing_overall_rating_is_refused_in_chinese(demo_app, unevaluated):
 
 
 def test_a_paper_evaluation_entered_by_a_clerk_also_opens_the_follow_up(client, unevaluated):
-    login_as(client, "xiashan_dongshan")
+    login_as(client, "xiashan_admin")
     response = client.post(
         "/admin/evaluation/new/",
         data={
@@ -126,7 +129,7 @@ def test_a_paper_evaluation_entered_by_a_clerk_also_opens_the_follow_up(client, 
             "competence": "1",
             "communication": "1",
             "integrity": "1",
-            "channel": "paper",
+            "paper_ref": "PJ-2026-0001",
             "comment": "态度差",
         },
     )
@@ -148,7 +151,7 @@ def test_an_open_case_cannot_be_evaluated(client):
             "competence": "5",
             "communication": "5",
             "integrity": "5",
-            "channel": "paper",
+            "paper_ref": "PJ-2026-0002",
         },
     ).get_data(as_text=True)
     assert "案件办结或终止后才能评价" in body
