@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 import audit
 from admin_views.base import STAFF_ROLES, ConsoleModelView, DynamicOptionsFilter
 from admin_views.case_annex import AnnexMixin, BatchExportMixin
+from admin_views.case_correction import CorrectionMixin
 from admin_views.case_lifecycle import LifecycleMixin
 from admin_views.people import force_center, scoped_centers
 from admin_views.pii import ExportMixin, IdNumberSearchMixin
@@ -222,7 +223,9 @@ def _export_columns() -> list:
     ]
 
 
-class CaseView(AnnexMixin, BatchExportMixin, LifecycleMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelView):
+class CaseView(
+    CorrectionMixin, AnnexMixin, BatchExportMixin, LifecycleMixin, IdNumberSearchMixin, ExportMixin, ConsoleModelView
+):
     write_roles = STAFF_ROLES
     delete_roles = frozenset()  # cases are never deleted; they end as terminated or archived
     column_auto_select_related = False  # get_query below chooses the eager loads itself

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from admin_views.base import forbid
 from extensions import db
+from lifecycle.corrections import closed_message, is_closed
 from lifecycle.errors import ConflictError, TransitionError
 from lifecycle.evaluation_links import token_for
 from lifecycle.scope import can_change_case, scope_clause
@@ -115,7 +116,7 @@ class LifecycleMixin:
             "evaluation_url": evaluation_url,
             "steps": step_bar(case),
             "buttons": available(case, current_user),
-            "can_log": can_change_case(current_user, case),
+            "can_log": can_change_case(current_user, case) and not is_closed(case),
             "log_form": log_form,
         }
 
@@ -185,6 +186,9 @@ class LifecycleMixin:
         if case is None:
             flash("记录不存在。", "error")
             return redirect(url_for(".index_view"))
+        if is_closed(case):
+            flash(closed_message(case), "error")
+            return redirect(url_for(".details_view", id=case.id))
         form = LogEntryForm()
         form.department.choices = [(0, "")] + [(d.id, d.name) for d in db.session.scalars(select(Department))]
         if not form.validate_on_submit():
