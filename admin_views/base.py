@@ -231,7 +231,12 @@ class ConsoleModelView(ModelView):
     # --- optimistic locking: every edit form carries the version it was loaded at -------------
     def get_edit_form(self):
         form_class = super().get_edit_form()
+        if "version" not in inspect(self.model).columns:
+            return form_class
         return type(form_class.__name__, (form_class,), {"version": VersionField()})
+
+    def _is_versioned(self, form) -> bool:
+        return isinstance(form._fields.get("version"), VersionField)
 
     def _validate_form_class(self, ruleset, form_class, remove_missing: bool = True) -> None:
         # At start-up Flask-Admin deletes every form field the rules do not name; the hidden
@@ -245,6 +250,8 @@ class ConsoleModelView(ModelView):
 
     def update_model(self, form, model) -> bool:
         """Refuse a save made on a form loaded before someone else's save, keeping what was typed."""
+        if not self._is_versioned(form):
+            return super().update_model(form, model)
         posted = posted_version(form)
         if posted is None:
             flash(MISSING_VERSION_MESSAGE, "error")
@@ -256,7 +263,7 @@ class ConsoleModelView(ModelView):
 
     def _on_model_change(self, form, model, is_created: bool) -> None:
         super()._on_model_change(form, model, is_created)
-        if not is_created:
+        if not is_created and self._is_versioned(form):
             self._claim_next_version(model, posted_version(form))
 
     def _claim_next_version(self, model, loaded: int) -> None:

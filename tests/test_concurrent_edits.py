@@ -224,3 +224,21 @@ def test_four_clerks_saving_one_case_at_once_leave_one_save_and_three_refusals(d
     winner = next(i for i, r in enumerate(responses) if r.status_code == 302)
     assert all(STALE in r.get_data(as_text=True) for r in responses if r.status_code == 200)
     assert row_of(Case, case.id)["summary"] == f"第{winner + 1}位办事员的摘要"
+
+
+def test_a_transition_page_loaded_before_an_edit_is_refused_and_keeps_the_typed_reason(demo_app):
+    case = _open_case()
+    a, b = _two_clerks(demo_app)
+    page = a.get(f"/admin/case/transition/suspend/?id={case.id}").get_data(as_text=True)
+    version = _version_in(page)
+    form_b = form_of(b, f"/admin/case/edit/?id={case.id}")
+    form_b.setlist("summary", ["区级更新的摘要"])
+    assert b.post(f"/admin/case/edit/?id={case.id}", data=form_b).status_code == 302
+    response = a.post(
+        f"/admin/case/transition/suspend/?id={case.id}",
+        data={"ids": str(case.id), "version": str(version), "reason": "等待区民政局出具核查意见"},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and f"“中止”未执行：{STALE}" in body
+    assert "等待区民政局出具核查意见" in body
+    assert row_of(Case, case.id)["status"] == "in_progress"
