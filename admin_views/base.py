@@ -12,13 +12,17 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
 import audit
 from admin_views.forms import ConsoleForm
 from extensions import db
 from lifecycle import rules
+from lifecycle.errors import ConflictError
 from lifecycle.scope import scope_clause
 from models.enums import Role
 
@@ -43,6 +47,24 @@ def _int_or_none(value: t.Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+STALE_MESSAGE = str(ConflictError())
+MISSING_VERSION_MESSAGE = "表单缺少记录版本，请刷新页面后重试"
+
+
+class VersionField(HiddenField):
+    """The record's version when the edit form was loaded: compared on save, never written back."""
+
+    def populate_obj(self, obj: t.Any, name: str) -> None:
+        pass
+
+
+def posted_version(form) -> int | None:
+    """The version the form was loaded at, as posted; None when the post carries none."""
+    field = form._fields.get("version")
+    raw = field.raw_data if isinstance(field, VersionField) else None
+    return _int_or_none(raw[0]) if raw else None
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
@@ -202,8 +224,71 @@ class ConsoleModelView(ModelView):
 
     def _get_ruleset_missing_fields(self, ruleset, form) -> list[str]:
         # Flask-Admin drops every field a form_rules list does not name, the CSRF token included,
-        # and then CSRFProtect refuses the save. The token is never a rule; keep it.
-        return [name for name in super()._get_ruleset_missing_fields(ruleset, form) if name != "csrf_token"]
+        # and then CSRFProtect refuses the save. The token and the record version are never rules.
+        kept = {"csrf_token", "version"}
+        return [name for name in super()._get_ruleset_missing_fields(ruleset, form) if name not in kept]
+
+    # --- optimistic locking: every edit form carries the version it was loaded at -------------
+    def get_edit_form(self):
+        form_class = super().get_edit_form()
+        if "version" not in inspect(self.model).columns:
+            return form_class
+        return type(form_class.__name__, (form_class,), {"version": VersionField()})
+
+    def _is_versioned(self, form) -> bool:
+        return isinstance(form._fields.get("version"), VersionField)
+
+    def _validate_form_class(self, ruleset, form_class, remove_missing: bool = True) -> None:
+        # At start-up Flask-Admin deletes every form field the rules do not name; the hidden
+        # version is rendered by hidden_tag(), not by a rule, and must survive.
+        version = form_class.__dict__.get("version")
+        if version is not None:
+            delattr(form_class, "version")
+        super()._validate_form_class(ruleset, form_class, remove_missing)
+        if version is not None:
+            form_class.version = version
+
+    def update_model(self, form, model) -> bool:
+        """Refuse a save made on a form loaded before someone else's save, keeping what was typed."""
+        if not self._is_versioned(form):
+            return super().update_model(form, model)
+        posted = posted_version(form)
+        if posted is None:
+            flash(MISSING_VERSION_MESSAGE, "error")
+            return False
+        if posted != model.version:
+            flash(STALE_MESSAGE, "error")
+            return False
+        return super().update_model(form, model)
+
+    def _on_model_change(self, form, model, is_created: bool) -> None:
+        super()._on_model_change(form, model, is_created)
+        if not is_created and self._is_versioned(form):
+            self._claim_next_version(model, posted_version(form))
+
+    def _claim_next_version(self, model, loaded: int) -> None:
+        """Move the row from the version the form was loaded at to the next one, or raise ConflictError.
+
+        Every save moves it, even one that changes only inline rows (materials, fees), so a form
+        loaded before that save is stale too.
+        """
+        mapper = inspect(model).mapper
+        if mapper.version_id_col is not None:
+            # The mapper's UPDATE runs "WHERE version = <loaded>" and raises StaleDataError if
+            # another save committed in between.
+            model.version = loaded + 1
+            return
+        # A plain counter (User: logins update that row and must not conflict with an edit).
+        table = mapper.local_table
+        pk = mapper.primary_key[0]
+        moved = db.session.execute(
+            update(table)
+            .where(pk == mapper.primary_key_from_instance(model)[0], table.c.version == loaded)
+            .values(version=loaded + 1)
+        )
+        if moved.rowcount != 1:
+            raise ConflictError()
+        set_committed_value(model, "version", loaded + 1)
 
     # --- writes: business rules become messages next to the fields ------------
     # Personal-data columns shown masked in edit forms; an unchanged masked value keeps the stored one.
@@ -262,6 +347,9 @@ class ConsoleModelView(ModelView):
 
         if isinstance(exc, RuleError):
             flash("保存失败：" + str(exc), "error")
+            return True
+        if isinstance(exc, (StaleDataError, ConflictError)):
+            flash(STALE_MESSAGE, "error")
             return True
         if isinstance(exc, IntegrityError):
             flash("保存失败：与已有记录重复或引用的记录不存在，请检查编号、名称等唯一字段。", "error")

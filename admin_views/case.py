@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 import audit
 from admin_views.base import STAFF_ROLES, ConsoleModelView, DynamicOptionsFilter
 from admin_views.case_annex import AnnexMixin, BatchExportMixin
+from admin_views.case_correction import CorrectionMixin
 from admin_views.case_lifecycle import LifecycleMixin
 from admin_views.extension import ExtensionMixin
 from admin_views.people import force_center, scoped_centers
@@ -265,6 +266,7 @@ def _export_columns() -> list:
 
 
 class CaseView(
+    CorrectionMixin,
     AnnexMixin,
     BatchExportMixin,
     LifecycleMixin,

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from admin_views.base import forbid
 from extensions import db
+from lifecycle.corrections import closed_message, is_closed
 from lifecycle.errors import ConflictError, TransitionError
 from lifecycle.evaluation_links import open_link, token_for
 from lifecycle.scope import can_change_case, scope_clause
@@ -133,7 +134,7 @@ class LifecycleMixin:
             "evaluation_url": evaluation_url,
             "steps": step_bar(case),
             "buttons": available(case, current_user),
-            "can_log": can_change_case(current_user, case),
+            "can_log": can_change_case(current_user, case) and not is_closed(case),
             "log_form": log_form,
         }
 
@@ -159,16 +160,23 @@ class LifecycleMixin:
             select(Agent).where(Agent.center_id == cases[0].center_id, Agent.active.is_(True)).order_by(Agent.staff_no)
         ).all()
         form.agent.choices = [(0, "(沿用已指派的代办员)")] + [(a.id, str(a)) for a in agents]
+        # The version the clerk's page showed; a single case changed since then is a conflict.
+        version = request.form.get("version", type=int) if request.method == "POST" else None
         if request.method == "POST" and form.validate_on_submit():
             data = _form_data(form, spec)
             if len(cases) == 1:
+                case_id, number = cases[0].id, cases[0].number
                 try:
-                    transition(db.session, cases[0], name, current_user, data)
-                except (TransitionError, ConflictError) as exc:
+                    transition(db.session, cases[0], name, current_user, data, expected_version=version)
+                except ConflictError as exc:
+                    flash(f"“{spec.label}”未执行：{exc}", "error")
+                    if not spec.fields:  # nothing typed to keep: show the case as it now is
+                        return redirect(url_for(".details_view", id=case_id))
+                except TransitionError as exc:
                     flash(f"“{spec.label}”未执行：{exc}", "error")
                 else:
-                    flash(f"{cases[0].number} 已{spec.label}。", "success")
-                    return redirect(url_for(".details_view", id=cases[0].id))
+                    flash(f"{number} 已{spec.label}。", "success")
+                    return redirect(url_for(".details_view", id=case_id))
             else:
                 outcome = transition_many(db.session, cases, name, current_user, data)
                 self._report(spec, outcome, missing)
@@ -181,6 +189,7 @@ class LifecycleMixin:
             fields=fields_for(spec, cases),
             cases=eligible,
             ids=",".join(str(c.id) for c in cases),
+            version=version if version is not None else (cases[0].version if len(cases) == 1 else None),
             missing=missing,
             originals=[
                 m
@@ -198,6 +207,9 @@ class LifecycleMixin:
         if case is None:
             flash("记录不存在。", "error")
             return redirect(url_for(".index_view"))
+        if is_closed(case):
+            flash(closed_message(case), "error")
+            return redirect(url_for(".details_view", id=case.id))
         form = LogEntryForm()
         form.department.choices = [(0, "")] + [(d.id, d.name) for d in db.session.scalars(select(Department))]
         if not form.validate_on_submit():

@@ -118,6 +118,7 @@ class AuditLogView(ConsoleModelView):
         ("password_change", "修改密码"),
         ("forbidden", "越权访问(403)"),
         ("transition", "案件状态变更"),
+        ("correction", "已办结案件更正"),
         ("followup", "差评回访办理"),
         ("export", "导出"),
         ("reveal", "查看完整个人信息"),

@@ -479,10 +479,18 @@ class Outcome:
 
 
 def transition(
-    session: Session, case: Case, name: str, actor: User, data: dict | None = None, at: dt.datetime | None = None
+    session: Session,
+    case: Case,
+    name: str,
+    actor: User,
+    data: dict | None = None,
+    at: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> None:
     """Perform one transition: checks, new state, progress-log entry and audit row in one commit.
 
+    `expected_version` is the case's version when the clerk's page was loaded: a case changed
+    since then is refused as a conflict rather than judged on a state the clerk never saw.
     Raises TransitionError (nothing changed) or ConflictError (someone else changed the case first).
     """
     spec = TRANSITIONS.get(name)
@@ -493,6 +501,9 @@ def transition(
     values = dict(data or {})
     values["today"] = today
     values["now"] = when
+    if expected_version is not None and case.version != expected_version:
+        session.rollback()
+        raise ConflictError()
     problem = refusal(case, spec, actor)
     if problem is None:
         problem = next((message for guard in spec.guards if (message := guard(case, values))), None)
@@ -501,24 +512,25 @@ def transition(
         raise TransitionError(problem)
     author = actor.full_name or actor.username
     before = case.status
-    # No flush until the commit below: loading case.logs would otherwise autoflush the half-made
-    # change, and a RuleError raised there escaped this function as a server error.
-    with session.no_autoflush:
-        detail = spec.apply(case, values, today, author) if spec.apply else ""
-        if spec.target is not None:
-            case.status = spec.target.value
-        case.logs.append(CaseLog(at=when, agent=case.agent, content=f"{spec.label}：{detail}", author=author))
-        if spec.target in (Status.COMPLETED, Status.TERMINATED):
-            issue_link(case, when)
-        audit.record(
-            session,
-            "transition",
-            case,
-            summary=f"{case.number} {spec.label}",
-            changes={"transition": name, "status": [before, case.status], "center": case.center.name},
-            actor=actor,
-        )
+    # A concurrent winner shows up as a StaleDataError on the case's version, either at commit or
+    # at an autoflush a lazy load below triggers; both end in a rollback, leaving the session
+    # usable for the page that reports the conflict.
     try:
+        with session.no_autoflush:
+            detail = spec.apply(case, values, today, author) if spec.apply else ""
+            if spec.target is not None:
+                case.status = spec.target.value
+            case.logs.append(CaseLog(at=when, agent=case.agent, content=f"{spec.label}：{detail}", author=author))
+            if spec.target in (Status.COMPLETED, Status.TERMINATED):
+                issue_link(case, when)
+            audit.record(
+                session,
+                "transition",
+                case,
+                summary=f"{case.number} {spec.label}",
+                changes={"transition": name, "status": [before, case.status], "center": case.center.name},
+                actor=actor,
+            )
         session.commit()
     except StaleDataError as exc:
         session.rollback()

@@ -272,6 +272,7 @@ def test_a_case_edit_cannot_move_it_to_another_center_or_change_its_mode(operato
     form = operator.get(f"/admin/case/edit/?id={case.id}").get_data(as_text=True)
     assert 'name="center"' not in form and 'name="mode"' not in form
     village = db.session.scalar(select(Center).where(Center.name == "东山社区便民服务站"))
+    version = case.version
     operator.post(
         f"/admin/case/edit/?id={case.id}",
         data={
@@ -280,9 +281,12 @@ def test_a_case_edit_cannot_move_it_to_another_center_or_change_its_mode(operato
             "items": [i.id for i in case.items],
             "applicant": case.applicant_id,
             "received_date": case.received_date.isoformat(),
+            "delegation_scope": case.delegation_scope,
+            "version": version,
         },
     )
     saved = db.session.get(Case, case.id)
+    assert saved.version == version + 1  # the save went through, without the two fields
     assert saved.center.name == "峡山街道便民服务中心" and saved.mode == "delegated"
 
 
@@ -324,6 +328,7 @@ def test_edit_forms_show_personal_numbers_masked_and_keep_them(client):
             "id_number": mask_id_number(full_id),
             "phone": page.split('name="phone"')[1].split('value="')[1].split('"')[0],
             "address": "东山路88号",
+            "version": applicant.version,
         },
     )
     saved = db.session.get(Applicant, applicant.id)

@@ -239,6 +239,7 @@ def test_an_edit_is_audited_with_old_and_new_values_and_personal_data_masked(wor
             "id_type": "resident_id",
             "id_number": applicant.id_number,
             "phone": "13912345678",
+            "version": applicant.version,
         },
     )
     assert response.status_code == 302
