@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import flash, redirect, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilter
@@ -38,7 +40,6 @@ class HolidayYearView(ConsoleModelView):
     """Years of the table: the district admin marks one confirmed once the notice is entered."""
 
     list_template = "holiday/year_list.html"
-    can_view_details = False
     column_list = ["year", "confirmed", "notice_ref", "days", "source", "updated_at"]
     column_labels = {
         "year": "年份",
@@ -98,7 +99,6 @@ class HolidayYearView(ConsoleModelView):
 class HolidayDayView(ConsoleModelView):
     """Days that differ from Monday-Friday: days off, and weekend days worked in exchange (调休上班)."""
 
-    can_view_details = False
     column_list = ["day", "weekday", "is_workday", "name"]
     column_labels = {"day": "日期", "weekday": "星期", "is_workday": "类型", "name": "名称"}
     column_formatters = {
@@ -117,3 +117,11 @@ class HolidayDayView(ConsoleModelView):
         "name": {"label": "名称", "description": "如：春节、国庆节调休"},
     }
     page_size = 50
+
+    def get_one(self, id):
+        # Keyed by the day itself; the base view's get_one expects an integer id.
+        try:
+            day = dt.date.fromisoformat(str(id))
+        except ValueError:
+            return None
+        return db.session.get(HolidayDay, day)

@@ -90,7 +90,6 @@ class ExtensionView(ConsoleModelView):
     write_roles = frozenset()
     create_roles = frozenset()
     delete_roles = frozenset()
-    can_view_details = False
     list_template = "admin/console_list.html"
     column_list = [
         "case",

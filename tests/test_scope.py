@@ -19,6 +19,7 @@ the file fast. The CSRF class logs in with the token, as a browser does.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import json
@@ -28,7 +29,7 @@ from html.parser import HTMLParser
 import pytest
 from flask_admin.model import BaseModelView
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, inspect, or_, select, update
 from werkzeug.datastructures import MultiDict
 
 from extensions import db
@@ -37,12 +38,15 @@ from models import (
     Applicant,
     AuditLog,
     Case,
+    CaseExtension,
     CaseMaterial,
     Center,
     Department,
     Evaluation,
     ExportJob,
     FollowUp,
+    HolidayDay,
+    HolidayYear,
     ServiceItem,
     User,
 )
@@ -86,6 +90,11 @@ ROLE_TABLE = {
     "audit_log": (AuditLog, {D, A}, NOBODY, NOBODY, NOBODY),
     # Batch exports are made from the case list; the job pages only show, cancel and download.
     "export_job": (ExportJob, STAFF, NOBODY, NOBODY, NOBODY),
+    # Extensions are requested and decided on the case page; the list only shows them.
+    "case_extension": (CaseExtension, EVERYONE, NOBODY, NOBODY, NOBODY),
+    # The holiday table: the district admin keeps it, every login reads it.
+    "holiday_year": (HolidayYear, EVERYONE, {D}, {D}, {D}),
+    "holiday_day": (HolidayDay, EVERYONE, {D}, {D}, {D}),
 }
 SCOPED_ENDPOINTS = ["case", "applicant", "agent", "evaluation", "followup", "center"]
 
@@ -123,10 +132,17 @@ def _visible_cases(centers: set[int]):
     return select(Case.id).where(or_(Case.center_id.in_(centers), Case.origin_center_id.in_(centers)))
 
 
+def pk_of(model):
+    """The primary-key column (the holiday table is keyed by year and by day, not by id)."""
+    return model.__table__.primary_key.columns[0]
+
+
 def visible_ids(model, username: str) -> set[int]:
     """Ids of the rows of `model` the login should see, by the requirement, not by the code."""
     centers = centers_of(username)
     role = ROLE_OF[username]
+    if model in (HolidayYear, HolidayDay):  # reference data: every login reads it
+        return set(db.session.scalars(select(pk_of(model))))
     if model is User:
         return set(db.session.scalars(select(User.id))) if role == D else set()
     if model is AuditLog:
@@ -134,7 +150,7 @@ def visible_ids(model, username: str) -> set[int]:
     if model is ExportJob:  # a job is its owner's alone, whatever the role
         return set(db.session.scalars(select(ExportJob.id).where(ExportJob.user_id == login_user(username).id)))
     if centers is None or model in (ServiceItem, Department):
-        return set(db.session.scalars(select(model.id)))
+        return set(db.session.scalars(select(pk_of(model))))
     cases = _visible_cases(centers)
     if model is Case:
         stmt = cases
@@ -150,6 +166,8 @@ def visible_ids(model, username: str) -> set[int]:
         stmt = select(FollowUp.id).where(FollowUp.evaluation_id.in_(evaluations))
     elif model is Center:
         stmt = select(Center.id).where(Center.id.in_(centers))
+    elif model is CaseExtension:
+        stmt = select(CaseExtension.id).where(CaseExtension.case_id.in_(cases))
     else:  # pragma: no cover - a new model needs a rule here
         raise AssertionError(model)
     return set(db.session.scalars(stmt))
@@ -179,7 +197,7 @@ def row_of(model, pk: int) -> dict | None:
     """The row as the database holds it now, read on a connection of its own."""
     table = model.__table__
     with db.engine.connect() as conn:
-        row = conn.execute(select(table).where(table.c.id == pk)).mappings().first()
+        row = conn.execute(select(table).where(pk_of(model) == pk)).mappings().first()
     return dict(row) if row is not None else None
 
 
@@ -476,7 +494,7 @@ def test_every_console_view_has_a_row_in_the_role_table(demo_app):
 def _first_row_if_leaked(endpoint: str, username: str) -> str | None:
     """The identifying text of the out-of-scope record that would head the list if scope leaked."""
     model = ROLE_TABLE[endpoint][0]
-    hidden = set(db.session.scalars(select(model.id))) - visible_ids(model, username)
+    hidden = set(db.session.scalars(select(pk_of(model)))) - visible_ids(model, username)
     if not hidden:
         return None
     if endpoint == "case":
@@ -1187,7 +1205,15 @@ def _access_record(endpoint: str, username: str) -> int:
     if endpoint == "export_job" and not visible_ids(ExportJob, username):
         db.session.add(ExportJob(user=login_user(username), format="zip", annexes="1", total=0, status="done"))
         db.session.commit()
-    visible = visible_ids(model, username) or set(db.session.scalars(select(model.id)))
+    if endpoint == "case_extension" and not visible_ids(CaseExtension, username):
+        # The demo has no extension requests; one on a 东山 case is visible to each role login.
+        dongshan = center_named("东山社区便民服务站")
+        case = db.session.scalar(select(Case).where(Case.center_id == dongshan.id).order_by(Case.id).limit(1))
+        db.session.add(
+            CaseExtension(case=case, reason="范围验收", old_date=case.promised_date, new_date=dt.date(2030, 1, 1))
+        )
+        db.session.commit()
+    visible = visible_ids(model, username) or set(db.session.scalars(select(pk_of(model))))
     return min(visible)
 
 
@@ -1221,10 +1247,16 @@ def _throwaway(endpoint: str) -> int:
     elif endpoint == "department":
         obj = Department(name="范围验收待删部门")
         db.session.add(obj)
+    elif endpoint == "holiday_year":
+        obj = HolidayYear(year=2099, notice_ref="")
+        db.session.add(obj)
+    elif endpoint == "holiday_day":
+        obj = HolidayDay(day=dt.date(2099, 1, 1), name="范围验收待删")
+        db.session.add(obj)
     else:
         raise AssertionError(endpoint)
     db.session.flush()
-    pk = obj.id
+    pk = inspect(obj).identity[0]
     db.session.commit()
     return pk
 
