@@ -189,7 +189,8 @@ def _accept(case: Case, data: dict, today: dt.date, author: str) -> str:
     if data.get("agent"):
         case.agent = data["agent"]
     _promise_from(case, today)  # the statutory clock starts at acceptance
-    return f"代办员{case.agent.name}承办，承诺{case.promised_date}前办结"
+    # The three papers are signed before, at the latest at, acceptance (自愿委托, plan 三(三)4).
+    return f"申请表、承诺书已确认，委托协议已签订；代办员{case.agent.name}承办，承诺{case.promised_date}前办结"
 
 
 def _reject(case: Case, data: dict, today: dt.date, author: str) -> str:

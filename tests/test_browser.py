@@ -167,6 +167,7 @@ def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_
 
     # Plan 三(三)4: the result is recorded, the 办结单 printed and signed, then the case is closed.
     page.click(".transition-buttons a:has-text('登记办理结果')")
+    page.wait_for_url("**/transition/record_result/**")
     page.fill("input[name=completion_result]", "准予登记，已发放营业执照")
     page.select_option("select[name=result_delivery]", "agent")
     page.fill("textarea[name=handover_note]", "营业执照正副本各一份当面移交")
@@ -182,6 +183,8 @@ def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_
     assert "准予登记，已发放营业执照" in signing and "■代办员送达" in signing and "■本人当面签收" in signing
 
     page.click(".transition-buttons a:has-text('确认办结')")
+    page.wait_for_url("**/transition/complete/**")
+    page.wait_for_load_state("networkidle")
     assert "准予登记，已发放营业执照" in page.content()  # what the applicant signed, not asked again
     assert page.locator("input[name=completion_result]").count() == 0
     page.click("button:has-text('确认办结')")

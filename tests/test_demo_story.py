@@ -52,6 +52,7 @@ def test_delegated_cases_are_accepted_only_after_their_papers_are_signed(cases):
     for case in accepted:
         papers, acceptance = _entry(case, PAPERS), _entry(case, "受理：")
         assert papers is not None and papers.at <= acceptance.at, case.number
+        assert acceptance.content.startswith("受理：申请表、承诺书已确认，委托协议已签订；"), case.number
         assert case.application_confirmed and case.undertaking_confirmed and case.agreement_signed
 
 
