@@ -6,6 +6,7 @@ migrations (one empty, one with the demo seed); every test works on its own copy
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import shutil
@@ -13,12 +14,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from extensions import db
+from models.time import BEIJING
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
@@ -168,3 +171,21 @@ def demo_app_csrf(backend, tmp_path):
 @pytest.fixture
 def client(demo_app):
     return demo_app.test_client()
+
+
+@pytest.fixture
+def travel_to():
+    """Move every clock to a Beijing wall-clock time ("2026-12-30 10:00") for the rest of the test.
+
+    Call it before logging in: session ages are measured on the same clock.
+    """
+    travellers = []
+
+    def travel(moment: str) -> None:
+        traveller = time_machine.travel(dt.datetime.fromisoformat(moment).replace(tzinfo=BEIJING), tick=True)
+        traveller.start()
+        travellers.append(traveller)
+
+    yield travel
+    for traveller in reversed(travellers):
+        traveller.stop()

@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-import lifecycle.transitions
 from extensions import db
 from models import Agent, AuditLog, Case, CaseLog, CaseMaterial, Center, HolidayDay, HolidayYear
 from seed.holidays import seed_holidays
@@ -90,7 +89,10 @@ def test_2027_is_seeded_with_its_statutory_days_unconfirmed_and_seeding_again_ch
     assert db.session.scalar(select(func.count()).select_from(HolidayDay)) == len(STATUTORY_2027)
 
 
-def test_the_promised_date_is_not_a_form_field_and_a_posted_one_is_ignored(demo_app, five_day_item, applicant):
+def test_the_promised_date_is_not_a_form_field_and_a_posted_one_is_ignored(
+    demo_app, five_day_item, applicant, travel_to
+):
+    travel_to("2026-12-30 10:00")
     client = _client(demo_app, "xiashan_admin")
     form = client.get("/admin/case/new/").get_data(as_text=True)
     assert 'name="received_date"' in form and 'name="promised_date"' not in form
@@ -101,7 +103,8 @@ def test_the_promised_date_is_not_a_form_field_and_a_posted_one_is_ignored(demo_
     assert 'name="promised_date"' not in edit
 
 
-def test_an_assumed_date_is_said_so_on_the_case_page_and_in_the_register(demo_app, five_day_item, applicant):
+def test_an_assumed_date_is_said_so_on_the_case_page_and_in_the_register(demo_app, five_day_item, applicant, travel_to):
+    travel_to("2026-12-30 10:00")
     client = _client(demo_app, "xiashan_admin")
     case = _case_created_on_new_years_eve_eve(client, five_day_item, applicant)
     page = client.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
@@ -138,14 +141,10 @@ def _accept(client, case: Case):
     )
 
 
-@pytest.fixture
-def today_is_2_december_2026(monkeypatch):
-    monkeypatch.setattr(lifecycle.transitions, "utcnow", lambda: dt.datetime(2026, 12, 2, 2, 0))
-
-
 def test_accepting_a_case_received_in_january_2027_starts_the_clock_on_the_receipt_date(
-    demo_app, five_day_item, applicant, today_is_2_december_2026
+    demo_app, five_day_item, applicant, travel_to
 ):
+    travel_to("2027-01-25 10:00")
     case = _delegated_case(five_day_item, applicant, dt.date(2027, 1, 25))
     client = _client(demo_app, "xiashan_admin")
     response = _accept(client, case)
@@ -155,9 +154,8 @@ def test_accepting_a_case_received_in_january_2027_starts_the_clock_on_the_recei
     assert case.status == "accepted" and case.promised_date == dt.date(2027, 2, 1) and case.promised_assumed
 
 
-def test_the_printed_forms_carry_the_caveat_of_an_assumed_date(
-    demo_app, five_day_item, applicant, today_is_2_december_2026
-):
+def test_the_printed_forms_carry_the_caveat_of_an_assumed_date(demo_app, five_day_item, applicant, travel_to):
+    travel_to("2026-12-30 10:00")
     case = _delegated_case(five_day_item, applicant, dt.date(2026, 12, 30))
     client = _client(demo_app, "xiashan_admin")
     assert _accept(client, case).status_code == 302
@@ -226,8 +224,9 @@ def test_only_the_district_admin_edits_the_holiday_table(demo_app):
 
 
 def test_confirming_2027_and_recomputing_moves_the_assumed_dates_and_clears_the_flag(
-    demo_app, five_day_item, applicant
+    demo_app, five_day_item, applicant, travel_to
 ):
+    travel_to("2026-12-30 10:00")
     district = _client(demo_app, "qu_admin")
     case = _case_created_on_new_years_eve_eve(district, five_day_item, applicant)
     assert case.promised_date == dt.date(2027, 1, 7)
@@ -243,13 +242,15 @@ def test_confirming_2027_and_recomputing_moves_the_assumed_dates_and_clears_the_
     assert _client(demo_app, "xiashan_admin").post("/admin/holiday_year/recompute/").status_code == 403
 
     district.post("/admin/holiday_day/new/", data={"day": "2027-01-02", "is_workday": "y", "name": "元旦调休"})
-    body = district.post("/admin/holiday_year/edit/?id=2027", data={"confirmed": "y", "notice_ref": ""}).get_data(
-        as_text=True
-    )
+    version = db.session.get(HolidayYear, 2027).version  # the edit form carries it (stale forms are refused)
+    body = district.post(
+        "/admin/holiday_year/edit/?id=2027", data={"confirmed": "y", "notice_ref": "", "version": version}
+    ).get_data(as_text=True)
     assert "确认年度安排须填写国务院办公厅通知文号" in body
     assert db.session.get(HolidayYear, 2027).confirmed is False
     response = district.post(
-        "/admin/holiday_year/edit/?id=2027", data={"confirmed": "y", "notice_ref": "国办发明电〔2026〕9号"}
+        "/admin/holiday_year/edit/?id=2027",
+        data={"confirmed": "y", "notice_ref": "国办发明电〔2026〕9号", "version": version},
     )
     assert response.status_code == 302 and db.session.get(HolidayYear, 2027).confirmed is True
 
