@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from admin_views.base import ADMIN_ROLES, STAFF_ROLES, ConsoleModelView, forbid
 from admin_views.reference import TownFilter
 from extensions import db
-from lifecycle.errors import RuleError, TransitionError
+from lifecycle.errors import ConflictError, RuleError, TransitionError
 from lifecycle.scope import scope_clause, visible_center_ids
 from lifecycle.supervision import (
     RATING_LABELS,
@@ -314,7 +314,7 @@ class FollowUpView(ConsoleModelView):
             return redirect(url_for(".index_view"))
         try:
             advance_followup(db.session, followup, step, current_user, request.form.to_dict())
-        except TransitionError as exc:
+        except (TransitionError, ConflictError) as exc:
             flash(f"未保存：{exc}", "error")
         else:
             flash("回访记录已保存。", "success")

@@ -17,10 +17,11 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 import audit
 from lifecycle.deadlines import add_working_days, load_calendar
-from lifecycle.errors import RuleError, TransitionError
+from lifecycle.errors import ConflictError, RuleError, TransitionError
 from lifecycle.scope import can_change_case
 from models import Case, Complaint, Evaluation, FollowUp, User
 from models.enums import AppealOutcome, ComplaintChannel, EvaluationChannel, FollowUpStatus, Role, Status
@@ -365,7 +366,11 @@ def advance_followup(
         changes={"step": name, "status": [before, followup.status]},
         actor=actor,
     )
-    session.commit()
+    try:
+        session.commit()
+    except StaleDataError as exc:  # two staff recorded a step at the same moment: the first stands
+        session.rollback()
+        raise ConflictError() from exc
 
 
 _FIELD_LABELS = {

@@ -242,3 +242,48 @@ def test_a_transition_page_loaded_before_an_edit_is_refused_and_keeps_the_typed_
     assert response.status_code == 200 and f"“中止”未执行：{STALE}" in body
     assert "等待区民政局出具核查意见" in body
     assert row_of(Case, case.id)["status"] == "in_progress"
+
+
+def test_four_staff_recording_one_call_back_at_once_leave_one_record_and_no_server_error(demo_app):
+    followup = db.session.scalar(
+        select(FollowUp).where(FollowUp.status == "open", FollowUp.complaint_id.is_(None)).order_by(FollowUp.id)
+    )
+    followup_id = followup.id
+    db.session.rollback()
+    staff = []
+    for _ in range(4):
+        client = demo_app.test_client()
+        login_as(client, "qu_admin")
+        staff.append(client)
+    barrier = threading.Barrier(4)
+    responses: list = [None] * 4
+
+    def record(index: int) -> None:
+        with demo_app.app_context():
+            barrier.wait()
+            responses[index] = staff[index].post(
+                f"/admin/followup/step/call_back/?id={followup_id}",
+                data={"callback_record": f"第{index}位工作人员的回访记录"},
+            )
+
+    threads = [threading.Thread(target=record, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [r.status_code for r in responses] == [302] * 4, [r.get_data(as_text=True)[:300] for r in responses]
+    pages = [client.get(f"/admin/followup/details/?id={followup_id}").get_data(as_text=True) for client in staff]
+    assert sum("回访记录已保存。" in page for page in pages) == 1
+    # A loser either lost at the write (the version moved) or came after the winner (no longer 待回访).
+    assert sum(f"未保存：{STALE}" in page or "未保存：回访当前为" in page for page in pages) == 3
+    db.session.expire_all()
+    saved = db.session.get(FollowUp, followup_id)
+    assert saved.status == "called_back" and saved.callback_record.startswith("第")
+    steps = db.session.scalar(
+        select(func.count())
+        .select_from(AuditLog)
+        .where(
+            AuditLog.event == "followup", AuditLog.object_id == str(followup_id), AuditLog.changes.contains("call_back")
+        )
+    )
+    assert steps == 1
