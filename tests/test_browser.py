@@ -175,6 +175,7 @@ def test_a_delegated_case_from_submitted_to_completed_then_a_bad_review_opens_a_
     _shot(page, "record_result_form")
     page.click("button:has-text('确认登记办理结果')")
     page.wait_for_url("**/details/**")
+    _shot(page, "result_recorded_awaiting_signature")
     assert "待申请人签字确认" in page.content() and page.locator(".badge-status").first.inner_text() == "办理中"
     with page.expect_download() as download:
         page.click(".annex-links a:has-text('附件5 代办服务办结单')")

@@ -241,13 +241,21 @@ def test_a_clerk_adds_a_progress_log_entry_by_hand(operator):
 
 
 def test_a_handed_off_case_is_read_only_for_the_first_center_and_invisible_to_another_town(client):
-    case = db.session.scalar(select(Case).where(Case.origin_center_id != Case.center_id).limit(1))
-    assert case is not None, "the demo data hands some village cases up to their town"
-    origin_operator = {
+    operators = {
         "东山社区便民服务站": "xiashan_dongshan",
         "桃溪社区便民服务站": "xiashan_taoxi",
         "文光社区便民服务站": "chendian_wenguang",
-    }[case.origin_center.name]
+    }
+    # A station with a demo login; without ORDER BY PostgreSQL may hand back any handed-off case.
+    case = db.session.scalar(
+        select(Case)
+        .join(Center, Center.id == Case.origin_center_id)
+        .where(Case.origin_center_id != Case.center_id, Center.name.in_(operators))
+        .order_by(Case.id)
+        .limit(1)
+    )
+    assert case is not None, "the demo data hands some village cases up to their town"
+    origin_operator = operators[case.origin_center.name]
     login_as(client, origin_operator)
     body = client.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
     assert case.number in body and "转办记录" in body and "transition-buttons" not in body
