@@ -1963,7 +1963,7 @@ COMPLAINTS = [
     ComplaintSpec(
         "HCP-440514-2026-000318",
         ComplaintChannel.HAOCHAPING,
-        "峡山街道便民服务中心",
+        "东山社区便民服务站",
         (Status.COMPLETED, Status.ARCHIVED),
         "林先生",
         "13760541188",
