@@ -239,12 +239,12 @@ def _handed_up_followup() -> FollowUp:
 
 def test_a_town_that_handed_a_case_up_no_longer_edits_its_follow_up(client):
     followup = _handed_up_followup()
-    due, assignee = followup.due_date, followup.assignee_id
+    due, assignee, version = followup.due_date, followup.assignee_id, followup.version
     login_as(client, "xiashan_admin")
     assert followup.case.number in client.get(f"/admin/followup/details/?id={followup.id}").get_data(as_text=True)
     response = client.post(
         f"/admin/followup/edit/?id={followup.id}",
-        data={"due_date": "2030-01-01", "assignee": ""},
+        data={"due_date": "2030-01-01", "assignee": "", "version": version},
         follow_redirects=True,
     )
     assert "记录不存在" in response.get_data(as_text=True) or "不存在" in response.get_data(as_text=True)
@@ -257,7 +257,9 @@ def test_a_town_that_handed_a_case_up_no_longer_edits_its_follow_up(client):
     assert (after.due_date, after.assignee_id, after.status) == (due, assignee, followup.status)
     client.post("/logout")
     login_as(client, "qu_admin")  # the district now holds it and may
-    client.post(f"/admin/followup/edit/?id={followup.id}", data={"due_date": "2030-01-01", "assignee": ""})
+    client.post(
+        f"/admin/followup/edit/?id={followup.id}", data={"due_date": "2030-01-01", "assignee": "", "version": version}
+    )
     db.session.expire_all()
     assert db.session.get(FollowUp, followup.id).due_date == dt.date(2030, 1, 1)
 
