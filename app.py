@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter, ValidationError
 
 import audit
 from config import INSTANCE_DIR, Config
-from extensions import babel, csrf, db, migrate
+from extensions import babel, csrf, db, limiter, migrate
 from lifecycle import enforcement
 from models.keys import parse_key
 from security import init_security
@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=lambda: "zh_Hans_CN", timezone_selector=lambda: "Asia/Shanghai")
 
     from auth import init_auth

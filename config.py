@@ -34,9 +34,14 @@ class Config:
 
     # Working days a bad-review follow-up has before it is overdue (domain.md 2.1: 15 is the local default).
     FOLLOWUP_WORKING_DAYS = int(os.environ.get("FOLLOWUP_WORKING_DAYS", "15"))
-    # Rate limits of the public evaluation page; storage is per process unless Redis is configured.
+    # Rate limits (login form, public evaluation page); storage is per process unless Redis is configured.
+    # Set explicitly: Flask-Limiter otherwise carries the previous app's setting into the next one.
+    RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed logins per remote address (successful ones do not count: a whole center may sit behind
+    # one address). Behind a reverse proxy the address must be the client's (ProxyFix).
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
 
     # The address printed in the forms' QR codes (verification page, evaluation link); a batch
     # worker has no request to take it from.

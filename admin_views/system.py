@@ -114,6 +114,7 @@ class AuditLogView(ConsoleModelView):
         ("login_failed", "登录失败"),
         ("login_locked", "锁定期登录"),
         ("lockout", "账号锁定"),
+        ("login_throttled", "登录限流(429)"),
         ("logout", "退出"),
         ("password_change", "修改密码"),
         ("forbidden", "越权访问(403)"),
