@@ -7,7 +7,9 @@ from wtforms import PasswordField
 from wtforms.validators import Optional
 
 from admin_views.base import ConsoleModelView
+from annexes import batch
 from auth.passwords import password_error
+from extensions import db
 from models import AuditLog, User
 from models.enums import Role, choices
 from models.time import format_beijing
@@ -63,6 +65,11 @@ class UserView(ConsoleModelView):
         if not is_created and not model.active:
             model.session_epoch += 1
         super().on_model_change(form, model, is_created)
+
+    def after_model_change(self, form, model, is_created):
+        # A new role or center, or a deactivation, ends access to batch exports made under the old one.
+        if not is_created and batch.void_out_of_scope_jobs(model):
+            db.session.commit()
 
 
 def raise_validation() -> None:
@@ -126,6 +133,7 @@ class AuditLogView(ConsoleModelView):
         ("pdf", "打印表单"),
         ("batch_export", "批量导出表单"),
         ("download", "下载导出文件"),
+        ("export_voided", "导出文件作废"),
     ]
     column_choices = {"event": EVENTS, "role": choices(Role) + [("system", "系统")], "object_type": OBJECT_TYPES}
     column_formatters = {"at": lambda v, c, m, n: format_beijing(m.at)}
