@@ -15,6 +15,13 @@ class Config:
     # "production" makes create_app refuse unsafe settings; see `flask security-check`.
     ENV_NAME = os.environ.get("APP_ENV", "development")
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-for-production")
+    # Key of the audit log's HMAC chain, kept out of the database so that whoever can rewrite the
+    # database cannot recompute the chain. Empty: derived from SECRET_KEY, for development only
+    # (production refuses to start without a key of its own).
+    AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
+    # Signed checkpoints of the chain's end (`flask audit checkpoint`); keep the file, or copies of
+    # its lines, where the database's administrators cannot rewrite it.
+    AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE", str(INSTANCE_DIR / "audit-checkpoints.log"))
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_default()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
