@@ -6,11 +6,13 @@ from flask import Flask, redirect, render_template, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter, ValidationError
 
 import audit
 from config import INSTANCE_DIR, Config
-from extensions import babel, csrf, db, migrate
+from extensions import babel, csrf, db, limiter, migrate
 from lifecycle import enforcement
+from models.keys import parse_key
 from security import init_security
 
 
@@ -26,6 +28,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+class KeyConverter(IntegerConverter):
+    """`<int:...>` in URLs: ASCII digits within 64 bits (werkzeug's \\d also matches "١" and "²")."""
+
+    regex = r"[0-9]+"
+
+    def to_python(self, value: str) -> int:
+        key = parse_key(value)
+        if key is None:
+            raise ValidationError()
+        return key
+
+
 def _install_session_hooks() -> None:
     """Rules and audit hang on the Session class once per process (every app shares them)."""
     if not event.contains(Session, "before_flush", enforcement._before_flush):
@@ -37,6 +51,7 @@ def _install_session_hooks() -> None:
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.url_map.converters["int"] = KeyConverter
     app.config.from_object(Config)
     if config:
         app.config.update(config)
@@ -47,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=lambda: "zh_Hans_CN", timezone_selector=lambda: "Asia/Shanghai")
 
     from auth import init_auth

@@ -1,16 +1,24 @@
-"""Audit trail: every write, and every security event, leaves an AuditLog row in the same transaction."""
+"""Audit trail: every write, and every security event, leaves an AuditLog row in the same transaction.
+
+The rows form an HMAC-SHA256 chain keyed outside the database (AUDIT_HMAC_KEY); signed checkpoints
+of its end, kept in a file, reveal rows removed from the end. `flask audit verify` checks both.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import datetime as dt
 import decimal
 import hashlib
+import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
@@ -18,6 +26,7 @@ from sqlalchemy.orm import Session
 from models import AuditHead, AuditLog, User
 from models.audit_log import GENESIS_HASH
 from models.identifiers import mask_id_number, mask_phone
+from models.keys import parse_key
 from models.time import utcnow
 
 # Personal data is masked in the log itself (PIPL: the log must not become a second copy).
@@ -146,19 +155,39 @@ def _pending(session: Session) -> list[dict]:
     return session.info.setdefault("audit_rows", [])
 
 
-def row_hash(prev_hash: str, row: dict) -> str:
-    """SHA-256 over the previous hash and the row's content in a canonical form."""
+_HASHED = ("at", "user_id", "username", "role", "event", "object_type", "object_id", "summary", "changes", "ip")
+# Labels keep the chain's, the checkpoints' and the derived development key's MACs apart.
+_DEV_KEY_LABEL = b"chaonan-console audit-chain key v1"
+_CHECKPOINT_LABEL = "audit-checkpoint v1"
+
+
+def chain_key(config: Mapping[str, object]) -> bytes:
+    """The audit chain's HMAC key: AUDIT_HMAC_KEY, or in development one derived from SECRET_KEY.
+
+    The key lives outside the database, so whoever can rewrite the database cannot recompute
+    the chain (production refuses to start without a key of its own, security.py).
+    """
+    key = str(config.get("AUDIT_HMAC_KEY") or "")
+    if key:
+        return key.encode("utf-8")
+    return hmac.new(str(config["SECRET_KEY"]).encode("utf-8"), _DEV_KEY_LABEL, hashlib.sha256).digest()
+
+
+def chain_payload(prev_hash: str, row: Mapping[str, object]) -> bytes:
+    """The previous hash and the row's content in a canonical form: what each link authenticates."""
     content = {key: row.get(key) for key in _HASHED}
     at = row["at"]
     content["at"] = (at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))).isoformat()
-    payload = prev_hash + json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return (prev_hash + json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)).encode("utf-8")
 
 
-_HASHED = ("at", "user_id", "username", "role", "event", "object_type", "object_id", "summary", "changes", "ip")
+def row_hash(prev_hash: str, row: Mapping[str, object], key: bytes) -> str:
+    """HMAC-SHA256 of the link: without the key, no altered row or rebuilt chain verifies."""
+    return hmac.new(key, chain_payload(prev_hash, row), hashlib.sha256).hexdigest()
 
 
 def _append_chain(session: Session, rows: list[dict]) -> None:
+    key = chain_key(current_app.config)
     conn = session.connection()
     head = AuditHead.__table__
     # Touch the head row first: a row lock on PostgreSQL, the write lock on SQLite. Concurrent
@@ -169,7 +198,7 @@ def _append_chain(session: Session, rows: list[dict]) -> None:
     prev = conn.execute(select(head.c.last_hash).where(head.c.id == 1)).scalar_one()
     for row in rows:
         row["prev_hash"] = prev
-        row["hash"] = prev = row_hash(prev, row)
+        row["hash"] = prev = row_hash(prev, row, key)
     conn.execute(insert(AuditLog.__table__), rows)
     conn.execute(update(head).where(head.c.id == 1).values(row_count=head.c.row_count + len(rows), last_hash=prev))
 
@@ -185,21 +214,125 @@ def _after_rollback(session: Session) -> None:
     session.info.pop("audit_rows", None)
 
 
-def verify_chain(session: Session) -> tuple[int, int | None]:
-    """Walk the log in order; return (rows checked, id of the first broken row or None)."""
-    prev = GENESIS_HASH
-    checked = 0
+@dataclass(frozen=True)
+class Checkpoint:
+    """The chain's state at one moment, signed with the key and kept outside the database."""
+
+    at: str
+    row_count: int
+    last_id: int
+    last_hash: str
+    mac: str = ""
+
+    def _body(self) -> str:
+        return (
+            f"{_CHECKPOINT_LABEL} at={self.at} rows={self.row_count} last_id={self.last_id} last_hash={self.last_hash}"
+        )
+
+    def signed(self, key: bytes) -> Checkpoint:
+        mac = hmac.new(key, self._body().encode("utf-8"), hashlib.sha256).hexdigest()
+        return dataclasses.replace(self, mac=mac)
+
+    def is_genuine(self, key: bytes) -> bool:
+        return hmac.compare_digest(self.signed(key).mac, self.mac)
+
+    def line(self) -> str:
+        return f"{self._body()} hmac={self.mac}"
+
+    @classmethod
+    def parse(cls, line: str) -> Checkpoint | None:
+        """A checkpoint from its line, or None when the line is not one."""
+        label, _, rest = line.strip().partition(" at=")
+        fields = dict(part.partition("=")[::2] for part in ("at=" + rest).split(" "))
+        if label != _CHECKPOINT_LABEL or set(fields) != {"at", "rows", "last_id", "last_hash", "hmac"}:
+            return None
+        rows, last_id = parse_key(fields["rows"]), parse_key(fields["last_id"])
+        if rows is None or last_id is None:
+            return None
+        return cls(fields["at"], rows, last_id, fields["last_hash"], fields["hmac"])
+
+
+def read_checkpoints(path: Path, key: bytes) -> tuple[list[Checkpoint], list[str]]:
+    """The genuine checkpoints in the file, and a Chinese line for every line that is not one."""
+    if not path.exists():
+        return [], []
+    found, problems = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        checkpoint = Checkpoint.parse(line)
+        if checkpoint is None or not checkpoint.is_genuine(key):
+            problems.append(f"检查点文件第 {number} 行格式错误或签名不符(被改动，或不是用本系统的密钥写入)。")
+        else:
+            found.append(checkpoint)
+    return found, problems
+
+
+@dataclass
+class ChainCheck:
+    """What walking the chain found: rows verified, the last of them, and the first problem (Chinese)."""
+
+    checked: int = 0
+    last_id: int = 0
+    last_hash: str = GENESIS_HASH
+    broken: int | None = None  # id of the first row whose link does not verify
+    problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+def verify_chain(session: Session, key: bytes, checkpoints: Iterable[Checkpoint] = ()) -> ChainCheck:
+    """Walk the log in id order, recomputing every link with the key; compare the head and the checkpoints.
+
+    A row changed, removed or inserted, or a chain rebuilt without the key, breaks a link. Rows
+    removed from the end with the head rewritten to match leave no broken link: a checkpoint
+    taken earlier still names the rows that are gone.
+    """
+    head = AuditHead.__table__
+    # The head first: rows committed after this read come after the head's rows in id order.
+    stored = session.execute(select(head.c.row_count, head.c.last_hash).where(head.c.id == 1)).first()
+    head_count, head_hash = stored if stored is not None else (0, GENESIS_HASH)
+    pending = sorted(checkpoints, key=lambda c: c.last_id)
+    check = ChainCheck()
+    head_ok = head_count == 0 and head_hash == GENESIS_HASH
     columns = [AuditLog.__table__.c[name] for name in ("id", "prev_hash", "hash", *_HASHED)]
-    result = session.execute(select(*columns).order_by(AuditLog.id)).mappings()
-    for row in result:
-        if row["prev_hash"] != prev or row_hash(prev, dict(row)) != row["hash"]:
-            return checked, row["id"]
-        prev = row["hash"]
-        checked += 1
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.last_hash != prev or head.row_count != checked):
-        return checked, -1
-    return checked, None
+    for row in session.execute(select(*columns).order_by(AuditLog.id)).mappings():
+        if row["prev_hash"] != check.last_hash or row_hash(check.last_hash, row, key) != row["hash"]:
+            check.broken = row["id"]
+            check.problem = (
+                f"审计日志第 {row['id']} 号记录校验失败：该记录被篡改、其前一条被删除，"
+                f"或整条哈希链被不持有密钥者重新计算(此前 {check.checked} 条完好)。"
+            )
+            return check
+        check.checked += 1
+        check.last_id, check.last_hash = row["id"], row["hash"]
+        if check.checked == head_count:
+            head_ok = check.last_hash == head_hash
+        while pending and pending[0].last_id <= check.last_id:
+            point = pending.pop(0)
+            if (point.last_id, point.row_count, point.last_hash) != (check.last_id, check.checked, check.last_hash):
+                check.problem = (
+                    f"与 {point.at} 的检查点不符：检查点记录到第 {point.last_id} 号(共 {point.row_count} 条)，"
+                    f"数据库中该处为第 {check.last_id} 号(第 {check.checked} 条)，审计日志被删改。"
+                )
+                return check
+    if pending:
+        point = pending[0]
+        check.problem = (
+            f"审计日志末尾被截断：{point.at} 的检查点记录到第 {point.last_id} 号(共 {point.row_count} 条)，"
+            f"数据库中只剩到第 {check.last_id} 号(共 {check.checked} 条)。"
+        )
+    elif not head_ok:
+        check.problem = f"审计日志末尾被截断或链头被改动：链头记录 {head_count} 条，实际可校验 {check.checked} 条。"
+    return check
+
+
+def checkpoint_now(check: ChainCheck, key: bytes) -> Checkpoint:
+    """A signed checkpoint of a verified chain's end."""
+    at = utcnow().replace(microsecond=0).isoformat() + "Z"
+    return Checkpoint(at, check.checked, check.last_id, check.last_hash).signed(key)
 
 
 def _after_flush(session: Session, flush_context: object) -> None:

@@ -1,9 +1,11 @@
-"""Flask CLI commands: demo seed and account creation."""
+"""Flask CLI commands: demo seed, account creation, audit chain checks, production settings check."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 import audit
@@ -76,23 +78,52 @@ def audit_group() -> None:
     """Audit log tools."""
 
 
+def _checkpoint_file() -> Path:
+    return Path(current_app.config["AUDIT_CHECKPOINT_FILE"])
+
+
+def _verified(key: bytes) -> audit.ChainCheck:
+    """Walk the chain against every checkpoint on file; print what was found, raise on a failure."""
+    path = _checkpoint_file()
+    checkpoints, problems = audit.read_checkpoints(path, key)
+    check = audit.verify_chain(db.session, key, checkpoints)
+    failures = ([check.problem] if check.problem else []) + problems
+    if failures:
+        click.echo("审计日志校验失败：", err=True)
+        for failure in failures:
+            click.echo(f"  {failure}", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"审计日志完整：已用密钥校验 {check.checked} 条记录，哈希链无断裂，与链头一致。")
+    if checkpoints:
+        click.echo(f"与检查点文件 {path} 中的 {len(checkpoints)} 个检查点一致(最新：{checkpoints[-1].at})。")
+    else:
+        click.echo(f"注意：未找到检查点({path})，无法发现末尾被整段删除；请定期执行 flask audit checkpoint。")
+    return check
+
+
 @audit_group.command("verify")
 def audit_verify_command() -> None:
-    """Recompute the hash chain; exit non-zero at the first row altered or removed behind the app's back."""
-    checked, broken = audit.verify_chain(db.session)
-    if broken is None:
-        click.echo(f"审计日志完整：已校验 {checked} 条记录，哈希链无断裂。")
-        return
-    if broken == -1:
-        raise click.ClickException(f"审计日志末尾被截断或链头不一致：已校验 {checked} 条。")
-    raise click.ClickException(f"审计日志第 {broken} 号记录被篡改或其前一条被删除(此前 {checked} 条完好)。")
+    """Recompute the HMAC chain and compare it with the checkpoints; exit non-zero on the first problem."""
+    _verified(audit.chain_key(current_app.config))
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint_command() -> None:
+    """Verify the chain, then print and append a signed line of its end to the checkpoint file."""
+    key = audit.chain_key(current_app.config)
+    check = _verified(key)
+    point = audit.checkpoint_now(check, key)
+    path = _checkpoint_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(point.line() + "\n")
+    click.echo(f"已写入检查点({path})：")
+    click.echo(point.line())
 
 
 @click.command("security-check")
 def security_check_command() -> None:
     """Report every setting unsafe for production; exit non-zero if there is one."""
-    from flask import current_app
-
     from security import unsafe_settings
 
     problems = unsafe_settings(current_app.config)

@@ -15,6 +15,13 @@ class Config:
     # "production" makes create_app refuse unsafe settings; see `flask security-check`.
     ENV_NAME = os.environ.get("APP_ENV", "development")
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-for-production")
+    # Key of the audit log's HMAC chain, kept out of the database so that whoever can rewrite the
+    # database cannot recompute the chain. Empty: derived from SECRET_KEY, for development only
+    # (production refuses to start without a key of its own).
+    AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
+    # Signed checkpoints of the chain's end (`flask audit checkpoint`); keep the file, or copies of
+    # its lines, where the database's administrators cannot rewrite it.
+    AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE", str(INSTANCE_DIR / "audit-checkpoints.log"))
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_default()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
@@ -34,9 +41,14 @@ class Config:
 
     # Working days a bad-review follow-up has before it is overdue (domain.md 2.1: 15 is the local default).
     FOLLOWUP_WORKING_DAYS = int(os.environ.get("FOLLOWUP_WORKING_DAYS", "15"))
-    # Rate limits of the public evaluation page; storage is per process unless Redis is configured.
+    # Rate limits (login form, public evaluation page); storage is per process unless Redis is configured.
+    # Set explicitly: Flask-Limiter otherwise carries the previous app's setting into the next one.
+    RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed logins per remote address (successful ones do not count: a whole center may sit behind
+    # one address). Behind a reverse proxy the address must be the client's (ProxyFix).
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
 
     # The address printed in the forms' QR codes (verification page, evaluation link); a batch
     # worker has no request to take it from.

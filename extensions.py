@@ -1,6 +1,8 @@
 """Flask extension objects, created unbound and attached in create_app."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# One limiter for the app (the login form, the public pages); its counters live in
+# RATELIMIT_STORAGE_URI, per process in memory unless Redis is configured.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

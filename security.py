@@ -82,6 +82,13 @@ def unsafe_settings(config: dict) -> list[str]:
         problems.append("SECRET_KEY 仍为开发默认值，请设置随机密钥(环境变量 SECRET_KEY)")
     elif len(key) < MIN_SECRET_KEY_LENGTH:
         problems.append(f"SECRET_KEY 过短(少于{MIN_SECRET_KEY_LENGTH}个字符)")
+    audit_key = config.get("AUDIT_HMAC_KEY") or ""
+    if not audit_key:
+        problems.append("AUDIT_HMAC_KEY 未设置：审计日志哈希链须使用独立密钥(环境变量 AUDIT_HMAC_KEY，不存于数据库)")
+    elif len(audit_key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"AUDIT_HMAC_KEY 过短(少于{MIN_SECRET_KEY_LENGTH}个字符)")
+    elif audit_key == key:
+        problems.append("AUDIT_HMAC_KEY 与 SECRET_KEY 相同，请使用另一个随机密钥")
     if config.get("DEBUG"):
         problems.append("DEBUG 已开启，生产环境必须关闭")
     if not config.get("SESSION_COOKIE_SECURE"):
@@ -96,10 +103,10 @@ def unsafe_settings(config: dict) -> list[str]:
 
 
 def check_production(config: dict) -> None:
-    """Refuse to start in production with a default or short key or with debug on."""
+    """Refuse to start in production with a default or short key, no audit key of its own, or debug on."""
     if config.get("ENV_NAME") != "production":
         return
-    fatal = [p for p in unsafe_settings(config) if p.startswith(("SECRET_KEY", "DEBUG", "CSRF"))]
+    fatal = [p for p in unsafe_settings(config) if p.startswith(("SECRET_KEY", "AUDIT_HMAC_KEY", "DEBUG", "CSRF"))]
     if fatal:
         raise RuntimeError("生产环境配置不安全，拒绝启动：" + "；".join(fatal))
 

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
@@ -25,6 +26,7 @@ from lifecycle import rules
 from lifecycle.errors import ConflictError
 from lifecycle.scope import scope_clause
 from models.enums import Role
+from models.keys import parse_key, parse_keys
 
 ALL_ROLES = frozenset(Role)
 WRITE_ENDPOINTS = {"edit_view", "delete_view", "ajax_update", "action_view"}
@@ -37,16 +39,15 @@ def forbid() -> t.NoReturn:
     abort(403)
 
 
+# A search longer than this is refused with a message: SQLite refuses LIKE patterns over 50,000
+# bytes, and every term becomes an ILIKE on every searchable column.
+MAX_SEARCH_LENGTH = 100
+# Beyond this the list is empty anyway; the clamp keeps OFFSET (page x page size) a small integer.
+MAX_PAGE = 1_000_000
+AJAX_PAGE_LIMIT = 100
+
 STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
 ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
-
-
-def _int_or_none(value: t.Any) -> int | None:
-    """Primary keys arrive as raw strings from URLs and forms; anything not an integer finds nothing."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 STALE_MESSAGE = str(ConflictError())
@@ -64,7 +65,7 @@ def posted_version(form) -> int | None:
     """The version the form was loaded at, as posted; None when the post carries none."""
     field = form._fields.get("version")
     raw = field.raw_data if isinstance(field, VersionField) else None
-    return _int_or_none(raw[0]) if raw else None
+    return parse_key(raw[0]) if raw else None
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
@@ -77,8 +78,16 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
     def get_query(self):
         return super().get_query().filter(scope_clause(self.model, current_user, write=True))
 
+    def get_list(self, term: str, offset: int = 0, limit: int = 10):
+        # offset and limit come from the query string as any integer; the term as any length.
+        if len(term or "") > MAX_SEARCH_LENGTH:
+            return []
+        offset = min(max(offset or 0, 0), MAX_PAGE)
+        limit = min(max(limit or 10, 1), AJAX_PAGE_LIMIT)
+        return super().get_list(term, offset, limit)
+
     def get_one(self, pk: t.Any) -> t.Any:
-        key = _int_or_none(pk)
+        key = parse_key(pk)
         if key is None:
             return None
         with db.session.no_autoflush:
@@ -93,6 +102,24 @@ class DynamicOptionsFilter(BaseSQLAFilter):
 
     def get_options(self, view):  # called once at start-up; the real list comes per request
         return [("", "")]
+
+
+# Flask-Admin's integer filters read their value with int(), which lets through numbers no column
+# holds. These keep Flask-Admin's class names, which name the filters in list URLs.
+class IntEqualFilter(sqla_filters.IntEqualFilter):
+    def clean(self, value: str) -> int:
+        key = parse_key(value)
+        if key is None:
+            raise ValueError(value)
+        return key
+
+
+class IntInListFilter(sqla_filters.IntInListFilter):
+    def clean(self, value: str) -> list[int]:
+        keys = [parse_key(part.strip()) for part in value.split(",") if part.strip()]
+        if None in keys:
+            raise ValueError(value)
+        return keys
 
 
 class ConsoleModelView(ModelView):
@@ -164,6 +191,15 @@ class ConsoleModelView(ModelView):
     def can_delete(self) -> bool:  # type: ignore[override]
         return self._role() in self.delete_roles
 
+    def _get_list_extra_args(self):
+        """The list's query arguments, with the page clamped and an overlong search dropped with a message."""
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), MAX_PAGE)
+        if args.search and len(args.search) > MAX_SEARCH_LENGTH:
+            flash(f"搜索内容过长(最多{MAX_SEARCH_LENGTH}个字)，已忽略本次搜索，请缩短后重试。", "error")
+            args.search = None
+        return args
+
     def filtered_list(self, limit: int, execute: bool = True):
         """(count, rows or query) of what the list shows with the request's filters, search and sort."""
         view_args = self._get_list_extra_args()
@@ -187,7 +223,7 @@ class ConsoleModelView(ModelView):
 
     def get_one(self, id: t.Any) -> t.Any:
         pk = inspect(self.model).primary_key[0]
-        key = _int_or_none(id)
+        key = parse_key(id)
         if key is None:
             return None
         in_scope = scope_clause(self.model, current_user, write=self._is_write_request())
@@ -197,7 +233,7 @@ class ConsoleModelView(ModelView):
     def action_delete(self, ids):
         # Posted ids are strings; psycopg 3 binds them as VARCHAR and PostgreSQL will not compare
         # that with an integer key. The rows are re-selected through the scoped get_query.
-        return super().action_delete([key for key in map(_int_or_none, ids) if key is not None])
+        return super().action_delete(parse_keys(ids))
 
     def _create_ajax_loader(self, name: str, options: dict[str, t.Any]) -> QueryAjaxModelLoader:
         attr = getattr(self.model, name)

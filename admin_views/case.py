@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import (
-    BaseSQLAFilter,
-    BooleanEqualFilter,
-    DateBetweenFilter,
-    FilterEqual,
-    IntInListFilter,
-)
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, BooleanEqualFilter, DateBetweenFilter, FilterEqual
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload, selectinload
 
 import audit
-from admin_views.base import STAFF_ROLES, ConsoleModelView, DynamicOptionsFilter
+from admin_views.base import STAFF_ROLES, ConsoleModelView, DynamicOptionsFilter, IntInListFilter
 from admin_views.case_annex import AnnexMixin, BatchExportMixin
 from admin_views.case_correction import CorrectionMixin
 from admin_views.case_lifecycle import LifecycleMixin
@@ -54,6 +48,7 @@ from models.enums import (
     TerminationReason,
     choices,
 )
+from models.keys import parse_key
 from models.time import today_beijing
 
 CASE_LABELS = {
@@ -96,10 +91,9 @@ class ItemFilter(DynamicOptionsFilter):
         super().__init__(Case.id, "申请事项")
 
     def apply(self, query, value, alias=None):
-        try:
-            item_id = int(value)
-        except (TypeError, ValueError):
-            return query.filter(Case.id.is_(None))
+        item_id = parse_key(value)
+        if item_id is None:
+            return query.filter(false())
         return query.filter(Case.id.in_(select(case_item.c.case_id).where(case_item.c.item_id == item_id)))
 
     def operation(self):

@@ -22,6 +22,7 @@ from jobs.tasks import enqueue_job
 from lifecycle.scope import can_change_case, scope_clause
 from models import Case
 from models.enums import ExportFormat, Role, choices
+from models.keys import parse_keys
 
 
 class BatchExportForm(FlaskForm):
@@ -88,7 +89,7 @@ class BatchExportMixin:
 
     @action("export_pdf", "批量导出 PDF")
     def action_export_pdf(self, ids):
-        keys = [int(i) for i in ids if str(i).isdigit()]
+        keys = parse_keys(ids)
         in_scope = _count_in_scope(keys)
         form = BatchExportForm(formdata=None, ids=",".join(map(str, keys)))  # the action post is not this form
         return self._batch_form(form, in_scope, selected=True)
@@ -117,7 +118,7 @@ class BatchExportMixin:
         form = BatchExportForm()
         selected = bool(form.ids.data)
         if selected:
-            ids = [int(i) for i in form.ids.data.split(",") if i.isdigit()][:limit]
+            ids = parse_keys(form.ids.data.split(","))[:limit]
             count = _count_in_scope(ids)
         else:
             count, ids = self._filtered_ids(limit)

@@ -31,6 +31,7 @@ from lifecycle.transitions import (
 )
 from models import Agent, Case, CaseLog, Department
 from models.enums import MaterialForm, Mode, ResultDelivery, ReturnMethod, Role, Status, TerminationReason, choices
+from models.keys import parse_key, parse_keys
 from models.time import utcnow
 
 DELEGATED_STEPS = [Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.COMPLETED, Status.ARCHIVED]
@@ -101,15 +102,14 @@ class LifecycleMixin:
     """Mixed into CaseView: the case's life as buttons, pages and bulk actions."""
 
     def _case_in_write_scope(self, case_id: t.Any) -> Case | None:
-        try:
-            key = int(case_id)
-        except (TypeError, ValueError):
+        key = parse_key(case_id)
+        if key is None:
             return None
         return db.session.scalar(select(Case).where(Case.id == key, scope_clause(Case, current_user, write=True)))
 
     def _ids_in_scope(self, ids: t.Iterable[t.Any]) -> tuple[list[Case], int]:
         """Re-select posted ids through the write scope; the count of ids that found nothing."""
-        keys = {int(i) for i in ids if str(i).isdigit()}
+        keys = parse_keys(ids)
         cases = (
             db.session.scalars(
                 select(Case).where(Case.id.in_(keys), scope_clause(Case, current_user, write=True)).order_by(Case.id)

@@ -88,6 +88,17 @@ class ExportJobView(ConsoleModelView):
         "format": lambda v, c, m, n: m.format_label,
     }
 
+    def get_one(self, id) -> ExportJob | None:
+        """The user's own job, its file voided first if it holds cases the user may no longer read.
+
+        The one exception to "no state change on GET": a file its owner lost the right to must go
+        the moment it is asked for (job page, progress, download), not at the next sweep.
+        """
+        job = super().get_one(id)
+        if job is not None and batch.void_if_out_of_scope(job):
+            db.session.commit()
+        return job
+
     def _own(self) -> ExportJob:
         job = self.get_one(request.args.get("id"))
         if job is None:
@@ -127,7 +138,10 @@ class ExportJobView(ConsoleModelView):
     def download_view(self):
         job = self._own()
         if job.status != ExportStatus.DONE or not job.file_path:
-            flash(f"导出任务 #{job.id} 当前{job.status_label}，没有可下载的文件。", "error")
+            if job.status == ExportStatus.EXPIRED and job.error:
+                flash(f"导出任务 #{job.id} 不能下载：{job.error}如仍需要，请按当前权限重新导出。", "error")
+            else:
+                flash(f"导出任务 #{job.id} 当前{job.status_label}，没有可下载的文件。", "error")
             return redirect(self.get_url(".details_view", id=job.id))
         path = batch.export_dir() / job.file_path
         if not path.is_file():

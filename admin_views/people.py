@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, IntInListFilter
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from sqlalchemy import select
 
-from admin_views.base import STAFF_ROLES, ConsoleModelView
+from admin_views.base import STAFF_ROLES, ConsoleModelView, IntInListFilter
 from admin_views.pii import ExportMixin, IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
 from extensions import db

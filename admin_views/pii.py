@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import typing as t
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
@@ -24,15 +25,23 @@ from models.time import today_beijing
 # Cells a spreadsheet would run as a formula (OWASP CSV injection); prefixed with a quote.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_FORMATS = {"csv", "xlsx"}
+# Control characters other than tab, LF and CR: XLSX cannot hold them (openpyxl raises), and
+# removing them must happen before the formula check ("\x01=..." is "=..." once cleaned).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 Column = tuple[str, Callable[[t.Any], object]]
 
 
-def neutralise(value: object) -> object:
-    """Text that starts like a formula is stored as text, not evaluated."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+def neutralise(value: object) -> str:
+    """A cell's text, quoted when a spreadsheet could evaluate it: every exported cell is text.
+
+    Numbers and other values are written as their text too ("-3" starts like a formula). Blanks
+    in front do not protect: LibreOffice's "trim spaces" CSV option removes them first.
+    """
+    text = _CONTROL.sub("", "" if value is None else str(value))
+    if text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 def _csv_bytes(headers: list[str], rows: Iterable[list[object]]) -> bytes:
@@ -40,7 +49,7 @@ def _csv_bytes(headers: list[str], rows: Iterable[list[object]]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([neutralise(value) for value in row])
     # The BOM makes Excel on Chinese Windows read the file as UTF-8 instead of GBK.
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
@@ -50,7 +59,7 @@ def _xlsx_bytes(title: str, headers: list[str], rows: Iterable[list[object]]) ->
     sheet = workbook.create_sheet(title[:31])
     sheet.append(headers)
     for row in rows:
-        sheet.append(row)
+        sheet.append([neutralise(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -81,7 +90,7 @@ class ExportMixin:
             abort(400)
         count, models = self.filtered_list(self.export_max)
         headers = [header for header, _ in self.export_columns]
-        rows = [[neutralise(getter(model)) for _, getter in self.export_columns] for model in models]
+        rows = [[getter(model) for _, getter in self.export_columns] for model in models]
         audit.record(
             db.session,
             "export",

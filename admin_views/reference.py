@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, FilterLike
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from admin_views.base import ConsoleModelView, DynamicOptionsFilter
 from extensions import db
 from lifecycle.scope import scope_clause
 from models import Center, ServiceItem, ServiceItemMaterial
 from models.enums import MaterialForm, Tier, choices
+from models.keys import parse_key
 
 CENTER_LABELS = {
     "tier": "层级",
@@ -32,10 +33,9 @@ class TownFilter(DynamicOptionsFilter):
         super().__init__(center_column, name)
 
     def apply(self, query, value, alias=None):
-        try:
-            town_id = int(value)
-        except (TypeError, ValueError):
-            return query.filter(self.column.is_(None) & self.column.isnot(None))
+        town_id = parse_key(value)
+        if town_id is None:
+            return query.filter(false())
         subtree = select(Center.id).where((Center.id == town_id) | (Center.parent_id == town_id))
         return query.filter(self.column.in_(self.rows_in(subtree)))
 
@@ -60,10 +60,8 @@ class CenterFilter(DynamicOptionsFilter):
         super().__init__(center_column, name)
 
     def apply(self, query, value, alias=None):
-        try:
-            return query.filter(self.column == int(value))
-        except (TypeError, ValueError):
-            return query.filter(self.column.is_(None) & self.column.isnot(None))
+        center_id = parse_key(value)
+        return query.filter(false() if center_id is None else self.column == center_id)
 
     def operation(self):
         return "等于"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.validators import DataRequired, Length, Optional
 
-from admin_views.base import ADMIN_ROLES, STAFF_ROLES, ConsoleModelView, forbid
+from admin_views.base import ADMIN_ROLES, STAFF_ROLES, ConsoleModelView, IntEqualFilter, forbid
 from admin_views.reference import TownFilter
 from extensions import db
 from lifecycle.errors import ConflictError, RuleError, TransitionError
@@ -37,6 +37,7 @@ from models.enums import (
     label,
 )
 from models.identifiers import mask_phone, normalize_phone, phone_error
+from models.keys import parse_key
 from models.time import format_beijing, today_beijing
 
 RATING_CHOICES = [(m.value, label) for m, label in zip(Rating, [c[1] for c in choices(Rating)], strict=True)]
@@ -321,9 +322,8 @@ class FollowUpView(ConsoleModelView):
         return redirect(url_for(".details_view", id=followup.id))
 
     def _followup_in_write_scope(self, raw_id):
-        try:
-            key = int(raw_id)
-        except (TypeError, ValueError):
+        key = parse_key(raw_id)
+        if key is None:
             return None
         return db.session.scalar(
             select(FollowUp).where(FollowUp.id == key, scope_clause(FollowUp, current_user, write=True))

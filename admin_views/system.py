@@ -7,7 +7,9 @@ from wtforms import PasswordField
 from wtforms.validators import Optional
 
 from admin_views.base import ConsoleModelView
+from annexes import batch
 from auth.passwords import password_error
+from extensions import db
 from models import AuditLog, User
 from models.enums import Role, choices
 from models.time import format_beijing
@@ -64,6 +66,11 @@ class UserView(ConsoleModelView):
             model.session_epoch += 1
         super().on_model_change(form, model, is_created)
 
+    def after_model_change(self, form, model, is_created):
+        # A new role or center, or a deactivation, ends access to batch exports made under the old one.
+        if not is_created and batch.void_out_of_scope_jobs(model):
+            db.session.commit()
+
 
 def raise_validation() -> None:
     from wtforms.validators import ValidationError
@@ -114,6 +121,7 @@ class AuditLogView(ConsoleModelView):
         ("login_failed", "登录失败"),
         ("login_locked", "锁定期登录"),
         ("lockout", "账号锁定"),
+        ("login_throttled", "登录限流(429)"),
         ("logout", "退出"),
         ("password_change", "修改密码"),
         ("forbidden", "越权访问(403)"),
@@ -126,6 +134,7 @@ class AuditLogView(ConsoleModelView):
         ("pdf", "打印表单"),
         ("batch_export", "批量导出表单"),
         ("download", "下载导出文件"),
+        ("export_voided", "导出文件作废"),
     ]
     column_choices = {"event": EVENTS, "role": choices(Role) + [("system", "系统")], "object_type": OBJECT_TYPES}
     column_formatters = {"at": lambda v, c, m, n: format_beijing(m.at)}

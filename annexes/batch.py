@@ -524,7 +524,7 @@ def unassembled_jobs(stale_after: dt.timedelta) -> list[int]:
 
 
 def expire_finished() -> int:
-    """Delete the files of jobs past their retention period; returns how many."""
+    """Delete the files of jobs past their retention period, or no longer within their owner's scope; returns how many."""
     jobs = db.session.scalars(
         select(ExportJob).where(ExportJob.status == ExportStatus.DONE.value, ExportJob.expires_at < utcnow())
     ).all()
@@ -532,8 +532,67 @@ def expire_finished() -> int:
         remove_files(job.id)
         job.status = ExportStatus.EXPIRED.value
         job.file_path = None
+    finished = db.session.scalars(select(ExportJob).where(ExportJob.status == ExportStatus.DONE.value)).all()
+    voided = sum(1 for job in finished if void_if_out_of_scope(job))
     db.session.commit()
-    return len(jobs)
+    return len(jobs) + voided
+
+
+# --- the owner's scope, again, for as long as the file exists ------------------------------------
+def cases_out_of_scope(job: ExportJob) -> int:
+    """How many cases in the job's file its owner may not read today (all of them once the owner is deactivated).
+
+    The file was made within the owner's scope at the time; a move to another center, a new role
+    or a deactivation during the retention period must not leave it downloadable.
+    """
+    in_file = (
+        select(func.count())
+        .select_from(ExportJobCase)
+        .where(ExportJobCase.job_id == job.id, ExportJobCase.state == DONE)
+    )
+    total = db.session.scalar(in_file)
+    if not job.user.active:
+        return total
+    # Counted as total minus readable: NOT of a scope clause is NULL (not true) for a NULL column.
+    readable = db.session.scalar(
+        in_file.join(Case, Case.id == ExportJobCase.case_id).where(scope_clause(Case, job.user))
+    )
+    return total - readable
+
+
+def void(job: ExportJob, reason: str) -> None:
+    """Withdraw a finished job's file at once: deleted, the job marked expired with the reason, audited.
+
+    The file goes first: a failure after it leaves a job without a file, never a file without a job.
+    The caller commits.
+    """
+    remove_files(job.id)
+    job.status = ExportStatus.EXPIRED.value
+    job.file_path = None
+    job.error = reason
+    audit.record(db.session, "export_voided", job, f"导出任务 #{job.id} 作废：{reason}", changes={"owner": job.user_id})
+
+
+def void_if_out_of_scope(job: ExportJob) -> int:
+    """Void a finished job whose file holds cases its owner may no longer read; returns how many cases that was."""
+    if job.status != ExportStatus.DONE:
+        return 0
+    outside = cases_out_of_scope(job)
+    if outside:
+        if job.user.active:
+            reason = f"导出人的岗位或所属机构已变更，{outside} 件案件已不在其当前管辖范围内，导出文件已删除。"
+        else:
+            reason = "导出人的账号已停用，导出文件已删除。"
+        void(job, reason)
+    return outside
+
+
+def void_out_of_scope_jobs(user: User) -> int:
+    """After a change to a user's role, center or status: void their finished jobs now outside it; the caller commits."""
+    jobs = db.session.scalars(
+        select(ExportJob).where(ExportJob.user_id == user.id, ExportJob.status == ExportStatus.DONE.value)
+    ).all()
+    return sum(1 for job in jobs if void_if_out_of_scope(job))
 
 
 def cancel(job: ExportJob) -> bool:

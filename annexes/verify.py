@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from models import Case
+from models.keys import parse_key
 
 SIGNATURE_LENGTH = 24
 
@@ -38,10 +39,12 @@ class Verified:
 def check_token(session: Session, token: str, secret: bytes) -> Verified | None:
     """The form a token names, or None when it is malformed, forged or its case is gone."""
     parts = token.split("-")
-    if len(parts) != 4 or not (parts[0].isdigit() and parts[1].isdigit() and parts[2].isdigit()):
+    if len(parts) != 4:
         return None
-    case_id, annex, day, signature = int(parts[0]), int(parts[1]), parts[2], parts[3]
-    if not 1 <= annex <= 6 or len(signature) != SIGNATURE_LENGTH:
+    case_id, annex, day, signature = parse_key(parts[0]), parse_key(parts[1]), parts[2], parts[3]
+    if case_id is None or annex is None or not 1 <= annex <= 6 or len(signature) != SIGNATURE_LENGTH:
+        return None
+    if not (len(day) == 8 and day.isascii() and day.isdigit()):
         return None
     try:
         printed_on = dt.datetime.strptime(day, "%Y%m%d").date()

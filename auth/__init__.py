@@ -7,6 +7,7 @@ from flask import Flask
 from auth.views import bp
 from extensions import db, login_manager
 from models import User
+from models.keys import parse_key
 
 
 def init_auth(app: Flask) -> None:
@@ -21,10 +22,10 @@ def init_auth(app: Flask) -> None:
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     # The cookie carries "<id>:<epoch>"; bumping the epoch ends every older session.
-    user_id, _, epoch = session_id.partition(":")
-    if not user_id.isdigit() or not epoch.isdigit():
+    user_id, _, epoch = (parse_key(part) for part in session_id.partition(":"))
+    if user_id is None or epoch is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_epoch != int(epoch) or not user.active:
+    user = db.session.get(User, user_id)
+    if user is None or user.session_epoch != epoch or not user.active:
         return None
     return user

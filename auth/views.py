@@ -1,11 +1,12 @@
-"""Login and logout pages; failed logins count per account and lock it for 30 minutes."""
+"""Login and logout pages; failed logins count per account (locked for 30 minutes) and per address (throttled)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 import audit
-from extensions import db
+from extensions import db, limiter
 from models import User
 from models.time import utcnow
 from security import start_session_clock
@@ -41,19 +42,58 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _password_matches(user: User | None, password: str) -> bool:
+    """Exactly one argon2 verification on every attempt, whatever the account's state.
+
+    Unknown, locked and deactivated accounts, a wrong or an empty password all cost the same
+    time as a real check, so timing does not tell which names exist or what state they are in.
+    """
+    if user is None:
+        User(password_hash=_DUMMY_HASH).check_password(password)
+        return False
+    return user.check_password(password)
+
+
+def _login_failed(response) -> bool:
+    return response.status_code != 302  # a successful login redirects; it does not count
+
+
+def _throttled(limit) -> None:
+    audit.record(db.session, "login_throttled", summary=f"登录失败过于频繁，已暂停受理：{limit.limit}"[:200])
+    db.session.commit()
+
+
+@bp.errorhandler(429)
+def too_many_attempts(error):
+    current = limiter.current_limit
+    wait = max(int(current.reset_at - time.time()), 1) if current else 60
+    flash(f"该地址登录失败次数过多，请 {wait} 秒后再试。如忘记密码，请联系区政务服务数据管理局。", "error")
+    return render_template("auth/login.html", form=LoginForm(formdata=None)), 429
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+    on_breach=_throttled,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("admin.index"))
     form = LoginForm()
-    if form.validate_on_submit():
+    submitted = form.validate_on_submit()
+    if request.method == "POST" and not submitted:
+        _password_matches(None, form.password.data or "")  # an empty or overlong field costs the same
+    elif submitted:
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         now = utcnow()
+        password_ok = _password_matches(user, form.password.data)
         if user is not None and user.locked_until and user.locked_until > now:
             audit.record(db.session, "login_locked", user, summary=f"锁定期内尝试登录：{user.username}", actor=user)
             db.session.commit()
             flash(_BAD_LOGIN, "error")
-        elif user is not None and user.active and user.check_password(form.password.data):
+        elif user is not None and user.active and password_ok:
             user.failed_logins = 0
             user.locked_until = None
             session.clear()  # a fresh session at login (no fixation)
@@ -77,8 +117,6 @@ def login():
                         actor=user,
                     )
             else:
-                # Spend the same argon2 time as a real check, so timing does not tell which names exist.
-                User(password_hash=_DUMMY_HASH).check_password(form.password.data)
                 audit.record(db.session, "login_failed", None, summary="登录失败：未知用户名")
             db.session.commit()
             flash(_BAD_LOGIN, "error")

@@ -111,4 +111,4 @@ def expire_old_exports() -> None:
     with app_context():
         removed = batch.expire_finished()
     if removed:
-        log.info("已删除 %s 个超过保留期的导出文件", removed)
+        log.info("已删除 %s 个超过保留期或超出导出人数据范围的导出文件", removed)

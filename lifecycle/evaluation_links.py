@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import Case, EvaluationLink
 from models.enums import EvaluationChannel
+from models.keys import parse_key
 
 LINK_VALID_DAYS = 30
 
@@ -46,10 +47,11 @@ def token_for(link: EvaluationLink, secret: bytes) -> str:
 
 def find_link(session: Session, token: str, secret: bytes) -> EvaluationLink | None:
     """The link a token names, or None for an unknown or forged token."""
-    link_id, _, signature = token.partition("-")
-    if not link_id.isdigit() or len(signature) != 40:
+    raw_id, _, signature = token.partition("-")
+    link_id = parse_key(raw_id)
+    if link_id is None or len(signature) != 40:
         return None
-    link = session.get(EvaluationLink, int(link_id))
+    link = session.get(EvaluationLink, link_id)
     if link is None or not hmac.compare_digest(signature, _signature(link.id, link.nonce, secret)):
         return None
     return link

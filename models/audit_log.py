@@ -1,4 +1,4 @@
-"""The append-only audit log, hash-chained so a row altered behind the app's back is found."""
+"""The append-only audit log, HMAC-chained (audit.py) so a row altered behind the app's back is found."""
 
 import datetime as dt
 

@@ -14,8 +14,14 @@ _CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 2
 # GB 11714-1997 organization code embedded at positions 9-17 of a credit code.
 _ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_SHANTOU_FIXED = re.compile(r"^0754-?\d{8}(-\d{1,6})?$")
+# re.ASCII: without it \d also matches "١" or "٣", digits the check-digit arithmetic cannot read.
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+_SHANTOU_FIXED = re.compile(r"^0754-?\d{8}(-\d{1,6})?$", re.ASCII)
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" and "١"."""
+    return text.isascii() and text.isdigit()
 
 
 def normalize_id_number(value: str) -> str:
@@ -32,7 +38,7 @@ def id_number_error(value: str, today: dt.date | None = None) -> str | None:
     number = normalize_id_number(value)
     if len(number) != 18:
         return "身份证号码应为18位"
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not _digits(number[:17]) or not (_digits(number[17]) or number[17] == "X"):
         return "身份证号码前17位应为数字，末位为数字或X"
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -73,7 +79,7 @@ def credit_code_error(value: str) -> str | None:
     bad = [c for c in code if c not in _CREDIT_ALPHABET]
     if bad:
         return f"统一社会信用代码含有不允许的字符：{''.join(sorted(set(bad)))}"
-    if not code[2:8].isdigit():
+    if not _digits(code[2:8]):
         return "统一社会信用代码第3至8位应为行政区划代码"
     if credit_check_char(code[:17]) != code[17]:
         return "统一社会信用代码校验位不正确，请核对后重新输入"
@@ -88,7 +94,7 @@ def org_code_check_ok(body9: str) -> bool:
     """Inner GB 11714 check; advisory only, some issued codes fail it (domain.md 5.2)."""
 
     def val(c: str) -> int:
-        return int(c) if c.isdigit() else ord(c) - 55
+        return int(c) if _digits(c) else ord(c) - 55
 
     try:
         total = sum(val(c) * w for c, w in zip(body9[:8], _ORG_WEIGHTS, strict=True))

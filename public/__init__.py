@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, render_template, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
@@ -12,7 +10,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from annexes.catalog import ANNEXES
 from annexes.verify import check_token
-from extensions import db
+from extensions import db, limiter
 from lifecycle.errors import TransitionError
 from lifecycle.evaluation_links import find_link
 from lifecycle.supervision import RATING_FIELDS, RATING_LABELS, record_evaluation
@@ -21,7 +19,6 @@ from models.identifiers import phone_error
 from models.time import utcnow
 
 bp = Blueprint("public", __name__)
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 _RATINGS = [(str(value), text) for value, text in choices(Rating)]
 
@@ -118,5 +115,4 @@ def verify(token: str):
 
 
 def init_public(app: Flask) -> None:
-    limiter.init_app(app)
     app.register_blueprint(bp)

@@ -135,7 +135,12 @@ class IsolatedClient(FlaskClient):
 
 def _make_app(backend, kind: str, tmp_path: Path, config: dict | None = None):
     url, drop = backend.fresh(kind, tmp_path)
-    settings = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False}
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.log"),
+    }
     settings.update(config or {})
     app = create_app(settings)
     app.test_client_class = IsolatedClient

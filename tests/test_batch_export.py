@@ -24,7 +24,7 @@ from jobs.queue import huey
 from models import AuditLog, Case, Center, ExportChunk, ExportJob, ExportJobCase
 from models.time import utcnow
 from tests import pdftext
-from tests.builders import login_as
+from tests.builders import center, login_as, user
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 QUEUES = ["sqlite"] + (["redis"] if TEST_REDIS_URL else [])
@@ -310,3 +310,103 @@ def test_a_job_survives_its_worker_being_killed(client, demo_app, exports, queue
     names = zipfile.ZipFile(exports / job.file_path).namelist()
     assert len([n for n in names if n.endswith(".pdf")]) == 36
     assert [p.name for p in (exports / f"job-{job.id}").iterdir()] == ["export.zip"]  # no part or temporary left
+
+
+# --- a finished file follows its owner's scope for as long as it exists -------------------------------
+
+
+def _finished_export(client, town: str = "峡山街道便民服务中心") -> tuple[ExportJob, Path]:
+    _export(client, _cases(town, limit=3), ["1"], "zip")
+    drain()
+    job = _job()
+    assert job.status == "done"
+    return job, batch.export_dir() / job.file_path
+
+
+def _edit_user(admin, username: str, **changes) -> None:
+    """Save the user through the console's edit form, as a district admin does."""
+    account = user(username)
+    data = {
+        "username": account.username,
+        "full_name": account.full_name,
+        "role": account.role,
+        "center": str(account.center_id or ""),
+        "active": "y" if account.active else "",
+    }
+    data.update({key: str(value) for key, value in changes.items()})
+    response = admin.post(f"/admin/user/edit/?id={account.id}", data={k: v for k, v in data.items() if v})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def _assert_voided(job: ExportJob, path: Path, reason: str) -> None:
+    db.session.refresh(job)
+    assert job.status == "expired" and job.file_path is None and reason in job.error
+    assert not path.exists() and not path.parent.exists()
+    row = db.session.scalar(
+        select(AuditLog).where(AuditLog.event == "export_voided", AuditLog.object_id == str(job.id))
+    )
+    assert row is not None and reason in row.summary
+
+
+def _district_admin(demo_app):
+    admin = demo_app.test_client()
+    login_as(admin, "qu_admin")
+    return admin
+
+
+def test_an_owner_moved_to_another_center_can_no_longer_download_and_the_file_is_gone(
+    client, demo_app, exports, queue_url
+):
+    login_as(client, "xiashan_admin")
+    job, path = _finished_export(client)
+    admin = _district_admin(demo_app)
+    _edit_user(admin, "xiashan_admin", full_name="许峡山")  # a change that keeps the scope keeps the file
+    assert _download(client, job).data == path.read_bytes()
+    _edit_user(admin, "xiashan_admin", center=center("陈店镇便民服务中心").id)
+    refused = client.get(f"/admin/export_job/download/?id={job.id}")
+    assert refused.status_code == 302 and "download" not in refused.headers["Location"]
+    body = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "不能下载" in body and "3 件案件已不在其当前管辖范围内" in body and "请按当前权限重新导出" in body
+    assert "下载 帮办代办表单_" not in body
+    _assert_voided(job, path, "岗位或所属机构已变更")
+
+
+def test_an_owner_given_a_narrower_role_can_no_longer_download(client, demo_app, exports, queue_url):
+    login_as(client, "xiashan_admin")
+    job, path = _finished_export(client)  # cases of the town center itself
+    _edit_user(
+        _district_admin(demo_app), "xiashan_admin", role="village_operator", center=center("东山社区便民服务站").id
+    )
+    page = client.get(f"/admin/export_job/details/?id={job.id}", follow_redirects=True).get_data(as_text=True)
+    assert "已过期删除" in page and "不在其当前管辖范围内" in page and "下载 帮办代办表单_" not in page
+    _assert_voided(job, path, "岗位或所属机构已变更")
+    assert client.get(f"/admin/export_job/download/?id={job.id}").status_code == 302
+
+
+def test_deactivating_an_owner_deletes_their_finished_exports_at_once(client, demo_app, exports, queue_url):
+    login_as(client, "xiashan_admin")
+    job, path = _finished_export(client)
+    _edit_user(_district_admin(demo_app), "xiashan_admin", active="")
+    _assert_voided(job, path, "账号已停用")
+    assert "/login" in client.get(f"/admin/export_job/download/?id={job.id}").headers["Location"]
+
+
+def test_a_scope_change_made_outside_the_console_is_caught_at_download(client, exports, queue_url):
+    login_as(client, "xiashan_admin")
+    job, path = _finished_export(client)
+    owner = user("xiashan_admin")
+    owner.center_id = center("陈店镇便民服务中心").id  # e.g. by a script or another tool, not the user form
+    db.session.commit()
+    refused = client.get(f"/admin/export_job/download/?id={job.id}", follow_redirects=True)
+    assert "3 件案件已不在其当前管辖范围内" in refused.get_data(as_text=True)
+    assert refused.headers.get("Content-Disposition") is None
+    _assert_voided(job, path, "岗位或所属机构已变更")
+
+
+def test_the_retention_sweep_also_voids_files_of_deactivated_owners(client, exports, queue_url):
+    login_as(client, "xiashan_admin")
+    job, path = _finished_export(client)
+    user("xiashan_admin").active = False
+    db.session.commit()
+    assert batch.expire_finished() == 1
+    _assert_voided(job, path, "账号已停用")

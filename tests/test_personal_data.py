@@ -164,3 +164,102 @@ def test_html_typed_into_a_field_shows_as_text(admin, person_case):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     listing = admin.get(f"/admin/applicant/?flt0_id_intinlistfilter={applicant.id}").get_data(as_text=True)
     assert '<img src="x"' not in listing
+
+
+# --- formula injection: every prefix, every column, both formats, read back as a spreadsheet would ---
+
+# OWASP's formula starters, and the same behind leading blanks: LibreOffice's "trim spaces"
+# CSV import option removes those before it evaluates the cell.
+FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", " =", "\u3000+", "\n@", "\x01="]
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _taint(case: Case, prefix: str) -> dict[str, str]:
+    """Put `prefix` in front of every free-text value the case and applicant exports show."""
+    applicant = case.applicant
+    targets = [
+        (applicant, "name"),
+        (applicant, "address"),
+        (applicant, "contact_name"),
+        (case.center, "name"),
+        (case.agent, "name"),
+        (case.items[0], "name"),
+        (case.items[0].department, "name"),
+    ]
+    if case.center.town is not None and case.center.town is not case.center:
+        targets.append((case.center.town, "name"))
+    for obj, attribute in targets:
+        setattr(obj, attribute, prefix + (getattr(obj, attribute) or "某某"))
+    db.session.commit()
+    return {"applicant": applicant.id}
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    import csv
+
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def _xlsx_cells(data: bytes):
+    sheet = load_workbook(io.BytesIO(data)).active
+    return [list(row) for row in sheet.iter_rows()]
+
+
+TAINTED_COLUMNS = {
+    "case": ["受理机构", "所属镇(街道)", "申请事项", "办理部门", "申请人", "代办员"],
+    "applicant": ["姓名/单位名称", "地址", "经办人", "登记机构"],
+}
+
+
+@pytest.mark.parametrize("prefix", FORMULA_PREFIXES, ids=repr)
+def test_no_exported_cell_can_start_a_formula(admin, prefix):
+    case = db.session.scalar(
+        select(Case)
+        .join(Case.applicant)
+        .where(Applicant.kind == "person", Case.agent_id.is_not(None), Case.center.has(Center.tier == "village"))
+        .order_by(Case.id)
+        .limit(1)
+    )
+    applicant_id = _taint(case, prefix)["applicant"]
+    exports = {
+        "case": f"/admin/case/export-masked/?flt0_applicant_id_intinlistfilter={applicant_id}",
+        "applicant": f"/admin/applicant/export-masked/?flt0_id_intinlistfilter={applicant_id}",
+    }
+    for name, url in exports.items():
+        csv_rows = _csv_rows(_export(admin, url, "csv").data)
+        xlsx_rows = _xlsx_cells(_export(admin, url, "xlsx").data)
+        header = csv_rows[0]
+        assert len(csv_rows) > 1 and [c.value for c in xlsx_rows[0]] == header
+        # The tainted case's own row (the applicant may have other cases, at other centers).
+        key = header.index("案件编号") if name == "case" else 0
+        (mine,) = [i for i, row in enumerate(csv_rows) if i and (name != "case" or row[key] == case.number)]
+        for column in TAINTED_COLUMNS[name]:
+            index = header.index(column)
+            text = csv_rows[mine][index]
+            assert text.startswith("'" + prefix.lstrip("\x01")), (name, column, text)
+            cell = xlsx_rows[mine][index]
+            assert cell.data_type == "s" and cell.value.startswith("'"), (name, column, cell.value)
+        for row in csv_rows[1:]:
+            for value in row:
+                assert not value.lstrip().startswith(TRIGGERS), (name, value)
+        for row in xlsx_rows[1:]:
+            for cell in row:
+                assert cell.data_type != "f", (name, cell.value)
+                assert cell.value is None or not str(cell.value).lstrip().startswith(TRIGGERS), (name, cell.value)
+
+
+def test_values_that_are_not_text_are_neutralised_too():
+    from decimal import Decimal
+
+    from admin_views.pii import _csv_bytes, _xlsx_bytes, neutralise
+
+    class Label:
+        def __str__(self) -> str:
+            return "=HYPERLINK(1)"
+
+    values = [-3, Decimal("-1.50"), Label(), None, 42]
+    expected = ["'-3", "'-1.50", "'=HYPERLINK(1)", "", "42"]
+    assert [neutralise(v) for v in values] == expected
+    assert _csv_rows(_csv_bytes(["a", "b", "c", "d", "e"], [values]))[1] == expected
+    cells = _xlsx_cells(_xlsx_bytes("t", ["a", "b", "c", "d", "e"], [values]))[1]
+    assert [c.value for c in cells[:3]] == expected[:3] and all(c.data_type != "f" for c in cells)

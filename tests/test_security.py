@@ -99,12 +99,14 @@ def test_security_check_lists_the_unsafe_development_defaults(demo_app):
     result = demo_app.test_cli_runner().invoke(args=["security-check"])
     assert result.exit_code != 0
     assert "SECRET_KEY 仍为开发默认值" in result.output
+    assert "AUDIT_HMAC_KEY 未设置" in result.output
     assert "SESSION_COOKIE_SECURE 未开启" in result.output
 
 
 def test_safe_settings_pass_the_check():
     config = {
         "SECRET_KEY": "x" * 48,
+        "AUDIT_HMAC_KEY": "a" * 48,
         "DEBUG": False,
         "SESSION_COOKIE_SECURE": True,
         "WTF_CSRF_ENABLED": True,
@@ -116,7 +118,14 @@ def test_safe_settings_pass_the_check():
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
-    [({}, "开发默认值"), ({"SECRET_KEY": "short"}, "过短"), ({"SECRET_KEY": "k" * 40, "DEBUG": True}, "DEBUG")],
+    [
+        ({}, "开发默认值"),
+        ({"SECRET_KEY": "short"}, "过短"),
+        ({"SECRET_KEY": "k" * 40, "AUDIT_HMAC_KEY": "a" * 40, "DEBUG": True}, "DEBUG"),
+        ({"SECRET_KEY": "k" * 40}, "AUDIT_HMAC_KEY 未设置"),
+        ({"SECRET_KEY": "k" * 40, "AUDIT_HMAC_KEY": "short"}, "AUDIT_HMAC_KEY 过短"),
+        ({"SECRET_KEY": "k" * 40, "AUDIT_HMAC_KEY": "k" * 40}, "AUDIT_HMAC_KEY 与 SECRET_KEY 相同"),
+    ],
 )
 def test_production_refuses_to_start_with_unsafe_settings(overrides, message):
     config = {"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
