@@ -22,6 +22,7 @@ from lifecycle.extensions import REQUESTERS, decide_extension, decision_refusal,
 from lifecycle.scope import scope_clause
 from models import Case, CaseExtension, Center
 from models.enums import ExtensionStatus, Role, Tier, choices
+from models.keys import parse_key
 from models.time import format_beijing
 
 
@@ -137,9 +138,8 @@ class ExtensionView(ConsoleModelView):
     ]
 
     def _extension_in_write_scope(self, key: t.Any) -> CaseExtension | None:
-        try:
-            ext_id = int(key)
-        except (TypeError, ValueError):
+        ext_id = parse_key(key)
+        if ext_id is None:
             return None
         return db.session.scalar(
             select(CaseExtension).where(
@@ -151,11 +151,12 @@ class ExtensionView(ConsoleModelView):
     def request_view(self):
         if Role(current_user.role) not in REQUESTERS:
             forbid()
-        try:
-            case_id = int(request.args.get("case_id", ""))
-        except ValueError:
-            case_id = None
-        case = db.session.scalar(select(Case).where(Case.id == case_id, scope_clause(Case, current_user, write=True)))
+        case_id = parse_key(request.args.get("case_id"))
+        case = (
+            None
+            if case_id is None
+            else db.session.scalar(select(Case).where(Case.id == case_id, scope_clause(Case, current_user, write=True)))
+        )
         if case is None:
             flash("记录不存在。", "error")
             return redirect(url_for("case.index_view"))

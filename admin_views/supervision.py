@@ -69,7 +69,7 @@ def _with_case_from_url(form):
     if request.method == "GET" and request.args.get("case_id"):
         form.case.data = db.session.scalar(
             select(Case).where(
-                Case.id == (request.args.get("case_id", type=int) or 0),
+                Case.id == (parse_key(request.args.get("case_id")) or 0),
                 scope_clause(Case, current_user, write=True),
             )
         )
