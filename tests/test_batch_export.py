@@ -332,6 +332,7 @@ def _edit_user(admin, username: str, **changes) -> None:
         "role": account.role,
         "center": str(account.center_id or ""),
         "active": "y" if account.active else "",
+        "version": account.version,  # the edit form carries it; a stale save is refused
     }
     data.update({key: str(value) for key, value in changes.items()})
     response = admin.post(f"/admin/user/edit/?id={account.id}", data={k: v for k, v in data.items() if v})
