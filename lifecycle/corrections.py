@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 import audit
-from lifecycle.errors import ConflictError, RuleError
+from lifecycle.errors import ConflictError, committing
 from lifecycle.scope import can_change_case
 from models import Case, CaseLog, CaseMaterial, User
 from models.enums import Role, Status
@@ -113,30 +112,22 @@ def correct(
         raise CorrectionError("没有需要更正的内容")
     when = at or utcnow()
     author = actor.full_name or actor.username
-    try:
-        with session.no_autoflush:
-            for name, new in updates.items():
-                setattr(case, name, new if new or name == "summary" else None)
-            for material, new in renamed.items():
-                material.name = new
-            # Touching the case row moves its version even when only a material was renamed,
-            # so a page loaded before the correction is stale.
-            case.updated_at = when
-            detail = "；".join(f"{title} {old or '(空)'}→{new or '(空)'}" for title, old, new in changes)
-            case.logs.append(CaseLog(at=when, content=f"更正：{detail}；理由：{reason}", author=author))
-            audit.record(
-                session,
-                "correction",
-                case,
-                summary=f"{case.number} 更正：{'、'.join(title for title, _, _ in changes)}",
-                changes={"corrected": [[title, old, new] for title, old, new in changes], "reason": reason},
-                actor=actor,
-            )
-        session.commit()
-    except StaleDataError as exc:
-        session.rollback()
-        raise ConflictError() from exc
-    except RuleError as exc:
-        session.rollback()
-        raise CorrectionError(str(exc)) from exc
+    with committing(session, refused=CorrectionError):
+        for name, new in updates.items():
+            setattr(case, name, new if new or name == "summary" else None)
+        for material, new in renamed.items():
+            material.name = new
+        # Touching the case row moves its version even when only a material was renamed,
+        # so a page loaded before the correction is stale.
+        case.updated_at = when
+        detail = "；".join(f"{title} {old or '(空)'}→{new or '(空)'}" for title, old, new in changes)
+        case.logs.append(CaseLog(at=when, content=f"更正：{detail}；理由：{reason}", author=author))
+        audit.record(
+            session,
+            "correction",
+            case,
+            summary=f"{case.number} 更正：{'、'.join(title for title, _, _ in changes)}",
+            changes={"corrected": [[title, old, new] for title, old, new in changes], "reason": reason},
+            actor=actor,
+        )
     return [title for title, _, _ in changes]

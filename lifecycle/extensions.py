@@ -11,10 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 import audit
-from lifecycle.errors import ConflictError, RuleError, TransitionError
+from lifecycle.errors import TransitionError, commit
 from lifecycle.scope import can_change_case
 from models import Case, CaseExtension, CaseLog, User
 from models.enums import ExtensionStatus, Role, Status, Tier, label
@@ -64,17 +63,6 @@ def decision_refusal(extension: CaseExtension, user: User) -> str | None:
     return None
 
 
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except StaleDataError as exc:
-        session.rollback()
-        raise ConflictError() from exc
-    except RuleError as exc:
-        session.rollback()
-        raise TransitionError(str(exc)) from exc
-
-
 def request_extension(
     session: Session, case: Case, actor: User, new_date: dt.date | None, reason: str, at: dt.datetime | None = None
 ) -> CaseExtension:
@@ -105,7 +93,7 @@ def request_extension(
         content = f"申请延期：拟由{case.promised_date}延至{new_date}，理由：{reason}"
         case.logs.append(CaseLog(at=when, agent=case.agent, content=content, author=_name(actor)))
         audit.record(session, "extension_request", case, summary=f"{case.number} {content}"[:200], actor=actor)
-    _commit(session)
+    commit(session)
     return extension
 
 
@@ -158,4 +146,4 @@ def decide_extension(
             changes={"extension": extension.id, "promised_date": [str(old), str(case.promised_date)]},
             actor=actor,
         )
-    _commit(session)
+    commit(session)

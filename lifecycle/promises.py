@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
-from sqlalchemy.orm.exc import StaleDataError
 
 import audit
 from lifecycle.deadlines import BureauCalendar, is_assumed_year, load_calendar, working_days_between, working_deadline
-from lifecycle.errors import ConflictError, TransitionError
+from lifecycle.errors import TransitionError, commit
 from models import Case, CaseLog, User
 from models.enums import Mode, Role, Status
 from models.time import to_beijing, utcnow
@@ -159,9 +158,5 @@ def recompute_assumed(session: Session, actor: User, at: dt.datetime | None = No
             changes={"promised_date": [str(old), str(deadline.date)], "promised_assumed": assumed},
             actor=actor,
         )
-    try:
-        session.commit()
-    except StaleDataError as exc:
-        session.rollback()
-        raise ConflictError() from exc
+    commit(session)
     return report

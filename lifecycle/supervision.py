@@ -17,11 +17,10 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 import audit
 from lifecycle.deadlines import add_working_days, load_calendar
-from lifecycle.errors import ConflictError, RuleError, TransitionError
+from lifecycle.errors import RuleError, TransitionError, commit
 from lifecycle.scope import can_change_case
 from models import Case, Complaint, Evaluation, FollowUp, User
 from models.enums import AppealOutcome, ComplaintChannel, EvaluationChannel, FollowUpStatus, Role, Status
@@ -366,11 +365,7 @@ def advance_followup(
         changes={"step": name, "status": [before, followup.status]},
         actor=actor,
     )
-    try:
-        session.commit()
-    except StaleDataError as exc:  # two staff recorded a step at the same moment: the first stands
-        session.rollback()
-        raise ConflictError() from exc
+    commit(session)  # two staff recording a step at the same moment: the first stands
 
 
 _FIELD_LABELS = {

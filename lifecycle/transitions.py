@@ -16,10 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 import audit
-from lifecycle.errors import ConflictError, RuleError, TransitionError
+from lifecycle.errors import ConflictError, TransitionError, committing
 from lifecycle.evaluation_links import issue_link
 from lifecycle.promises import extend_for_pause, promise_from
 from lifecycle.scope import can_change_case
@@ -513,32 +512,21 @@ def transition(
         raise TransitionError(problem)
     author = actor.full_name or actor.username
     before = case.status
-    # A concurrent winner shows up as a StaleDataError on the case's version, either at commit or
-    # at an autoflush a lazy load below triggers; both end in a rollback, leaving the session
-    # usable for the page that reports the conflict.
-    try:
-        with session.no_autoflush:
-            detail = spec.apply(case, values, today, author) if spec.apply else ""
-            if spec.target is not None:
-                case.status = spec.target.value
-            case.logs.append(CaseLog(at=when, agent=case.agent, content=f"{spec.label}：{detail}", author=author))
-            if spec.target in (Status.COMPLETED, Status.TERMINATED):
-                issue_link(case, when)
-            audit.record(
-                session,
-                "transition",
-                case,
-                summary=f"{case.number} {spec.label}",
-                changes={"transition": name, "status": [before, case.status], "center": case.center.name},
-                actor=actor,
-            )
-        session.commit()
-    except StaleDataError as exc:
-        session.rollback()
-        raise ConflictError() from exc
-    except RuleError as exc:
-        session.rollback()
-        raise TransitionError(str(exc)) from exc
+    with committing(session):
+        detail = spec.apply(case, values, today, author) if spec.apply else ""
+        if spec.target is not None:
+            case.status = spec.target.value
+        case.logs.append(CaseLog(at=when, agent=case.agent, content=f"{spec.label}：{detail}", author=author))
+        if spec.target in (Status.COMPLETED, Status.TERMINATED):
+            issue_link(case, when)
+        audit.record(
+            session,
+            "transition",
+            case,
+            summary=f"{case.number} {spec.label}",
+            changes={"transition": name, "status": [before, case.status], "center": case.center.name},
+            actor=actor,
+        )
 
 
 def transition_many(session: Session, cases: list[Case], name: str, actor: User, data: dict | None = None) -> Outcome:
