@@ -246,14 +246,6 @@ def _record_result(case: Case, data: dict, today: dt.date, author: str) -> str:
     return ("更正：" if corrected else "") + detail + withdrawn
 
 
-def _return_originals(case: Case, data: dict, today: dt.date) -> None:
-    if data.get("materials_returned"):
-        for material in case.materials:
-            if material.form == MaterialForm.ORIGINAL and material.received and not material.returned:
-                material.returned = True
-                material.returned_date = today
-
-
 def _complete(case: Case, data: dict, today: dt.date, author: str) -> str:
     case.completion_signed = bool(data.get("completion_signed"))
     _return_originals(case, data, today)
