@@ -101,6 +101,8 @@ class EvaluationView(CaseFormMixin, ConsoleModelView):
     # station it judges (a wrong one is corrected through the follow-up's appeal). Staff type in
     # the paper 评价表 here; the applicant's own rating arrives through the one-time link.
     write_roles = frozenset()
+    # Satisfaction figures are read from these rows: nobody deletes one (a wrong one is appealed).
+    delete_roles = frozenset()
     # A village station only ever holds its own cases, and never enters its own rating.
     create_roles = ADMIN_ROLES
     column_list = [
@@ -254,6 +256,7 @@ class FollowUpView(ConsoleModelView):
     write_roles = ADMIN_ROLES
     step_roles = STAFF_ROLES
     create_roles = frozenset()  # a follow-up opens from a bad review or a complaint, never from a blank form
+    delete_roles = frozenset()  # the call-back rate is read from these rows: a follow-up is closed, never deleted
     details_template = "followup/details.html"
     column_list = [
         "case",

@@ -83,8 +83,8 @@ ROLE_TABLE = {
     "applicant": (Applicant, EVERYONE, STAFF, STAFF, {D}),
     "agent": (Agent, EVERYONE, {D, T}, {D, T}, {D}),
     # A station never types in its own paper 评价表; the admins above it do.
-    "evaluation": (Evaluation, EVERYONE, {D, T}, NOBODY, {D}),
-    "followup": (FollowUp, EVERYONE, NOBODY, {D, T}, {D}),
+    "evaluation": (Evaluation, EVERYONE, {D, T}, NOBODY, NOBODY),
+    "followup": (FollowUp, EVERYONE, NOBODY, {D, T}, NOBODY),
     "complaint": (Complaint, EVERYONE, STAFF, NOBODY, NOBODY),
     "center": (Center, EVERYONE, {D}, {D}, {D}),
     "service_item": (ServiceItem, EVERYONE, {D}, {D}, {D}),
@@ -735,6 +735,9 @@ ACTION_ROWS = [
     ("qu_audit", "followup", "any"),
     ("qu_audit", "case", "any"),
     ("qu_admin", "case", "any"),  # cases are never deleted, not even by the district
+    # Satisfaction and call-back figures are read from these: nobody deletes them either.
+    ("qu_admin", "evaluation", "any"),
+    ("qu_admin", "followup", "any"),
 ]
 _ACTION_CENTERS = {
     "xiashan_admin": ("东山社区便民服务站", "文光社区便民服务站"),
@@ -768,13 +771,16 @@ def test_the_delete_action_deletes_nothing_for_a_login_that_may_not_delete(demo_
 
 def test_the_delete_action_works_for_the_district_admin(client):
     """The control for the table above: the same request by a login that may delete does delete."""
-    pk = db.session.scalar(select(FollowUp.id).order_by(FollowUp.id).limit(1))
+    spare = Department(name="范围验收：待删除的部门")
+    db.session.add(spare)
+    db.session.commit()
+    pk = spare.id
     sign_in(client, "qu_admin")
     response = client.post(
-        "/admin/followup/action/", data={"action": "delete", "rowid": [str(pk)]}, follow_redirects=True
+        "/admin/department/action/", data={"action": "delete", "rowid": [str(pk)]}, follow_redirects=True
     )
     assert "1 条记录被成功删除" in response.get_data(as_text=True)
-    assert row_of(FollowUp, pk) is None
+    assert row_of(Department, pk) is None
 
 
 # ---------------------------------------------------------------------------------------------
