@@ -41,6 +41,19 @@ def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
+def case_form(world, **overrides) -> dict:
+    """The new-case form of an on-site case at the village station, as a clerk fills it in."""
+    data = {
+        "center": world["village"].id,
+        "mode": "on_site",
+        "items": [world["village_item"].id],
+        "applicant": world["applicant"].id,
+        "received_date": "2026-11-20",
+    }
+    data.update(overrides)
+    return data
+
+
 def test_bad_id_check_digit_is_reported_next_to_the_field(world):
     before = _count(Applicant)
     response = world["client"].post(
@@ -128,13 +141,7 @@ def test_item_not_stationed_at_the_center_is_reported(world):
         world["client"]
         .post(
             "/admin/case/new/",
-            data={
-                "center": world["village"].id,
-                "mode": "on_site",
-                "items": [world["district_item"].id],
-                "applicant": world["applicant"].id,
-                "received_date": "2026-11-20",
-            },
+            data=case_form(world, items=[world["district_item"].id]),
         )
         .get_data(as_text=True)
     )
@@ -145,13 +152,7 @@ def test_item_not_stationed_at_the_center_is_reported(world):
 def test_a_valid_case_is_saved_with_number_and_deadline(world):
     response = world["client"].post(
         "/admin/case/new/",
-        data={
-            "center": world["village"].id,
-            "mode": "on_site",
-            "items": [world["village_item"].id],
-            "applicant": world["applicant"].id,
-            "received_date": "2026-11-20",
-        },
+        data=case_form(world),
     )
     assert response.status_code == 302
     case = db.session.scalar(select(Case))
@@ -271,13 +272,7 @@ def test_a_received_date_after_today_is_refused_next_to_the_field(world):
         world["client"]
         .post(
             "/admin/case/new/",
-            data={
-                "center": world["village"].id,
-                "mode": "on_site",
-                "items": [world["village_item"].id],
-                "applicant": world["applicant"].id,
-                "received_date": tomorrow.isoformat(),
-            },
+            data=case_form(world, received_date=tomorrow.isoformat()),
         )
         .get_data(as_text=True)
     )
@@ -293,13 +288,7 @@ def test_a_received_date_moved_after_today_on_edit_is_refused_and_the_old_date_k
     client = world["client"]
     client.post(
         "/admin/case/new/",
-        data={
-            "center": world["village"].id,
-            "mode": "on_site",
-            "items": [world["village_item"].id],
-            "applicant": world["applicant"].id,
-            "received_date": "2026-11-20",
-        },
+        data=case_form(world),
     )
     case = db.session.scalar(select(Case))
     form = client.get(f"/admin/case/edit/?id={case.id}").get_data(as_text=True)
@@ -321,13 +310,7 @@ def test_a_received_date_moved_after_today_on_edit_is_refused_and_the_old_date_k
 def test_a_case_registered_in_the_console_opens_its_log_with_the_registration(world):
     world["client"].post(
         "/admin/case/new/",
-        data={
-            "center": world["village"].id,
-            "mode": "on_site",
-            "items": [world["village_item"].id],
-            "applicant": world["applicant"].id,
-            "received_date": "2026-11-20",
-        },
+        data=case_form(world),
     )
     case = db.session.scalar(select(Case))
     assert [entry.content for entry in case.logs] == [
