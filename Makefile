@@ -8,18 +8,27 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install db seed serve worker bench browser lint format clean
+.PHONY: run test install lock db seed serve worker bench browser lint format clean
 
 run: install db seed serve
 
-# A virtual environment with the pinned requirements; rebuilt when a requirements file changes.
+# A virtual environment with the locked tree: every package pinned and checked against its hash
+# (requirements-dev.txt holds the runtime set too); rebuilt when a lock file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# Recompiles the locks from requirements.in / requirements-dev.in after a pin changes there. Pins
+# not named in an .in file stay where they are; `make lock LOCK_FLAGS=--upgrade` moves them all
+# to the newest versions. The locks are universal: markers and hashes for every platform's wheels.
+LOCK_FLAGS ?=
+UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes $(LOCK_FLAGS)
+lock: install
+	$(UV_COMPILE) -o requirements.txt requirements.in
+	$(UV_COMPILE) -o requirements-dev.txt requirements-dev.in
 
 db: install
 	$(FLASK) db upgrade
