@@ -3,13 +3,19 @@
 import datetime as dt
 import re
 
-# GB 11643-1999: weights are 2^(17-i) mod 11; the check char is indexed by the sum mod 11.
-_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-_ID_CHECK = "10X98765432"
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
 
-# GB 32100-2015: 31-character alphabet without I, O, Z, S, V; weights are 3^(i-1) mod 31.
+# python-stdnum computes the check characters of both standards; the rest of each check stays here,
+# because stdnum's validate() rejects numbers that are real (tests/test_identifiers.py names them):
+# ric.validate() wants the address code to have existed in the birth year, so everyone registered
+# under a county created after their birth fails (a 1970-born 潮阳县 440524 resident, anyone born
+# before 2003 with 潮南's 440514), as do residence permits (830000) missing from its region table;
+# uscc.validate() wants digits in positions 1-2, so a village collective's N2... code fails.
+# Both also fold full-width digits to ASCII, which these checks refuse (the stored value is the input).
+
+# GB 32100-2015: 31-character alphabet without I, O, Z, S, V.
 _CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
 # GB 11714-1997 organization code embedded at positions 9-17 of a credit code.
 _ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
@@ -29,8 +35,10 @@ def normalize_id_number(value: str) -> str:
 
 
 def id_check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    if len(first17) != 17 or not _digits(first17):
+        raise ValueError(f"17 ASCII digits expected, got {first17!r}")
+    # stdnum takes the whole number and ignores its last character.
+    return ric.calc_check_digit(first17 + "?")
 
 
 def id_number_error(value: str, today: dt.date | None = None) -> str | None:
@@ -41,8 +49,8 @@ def id_number_error(value: str, today: dt.date | None = None) -> str | None:
     if not _digits(number[:17]) or not (_digits(number[17]) or number[17] == "X"):
         return "身份证号码前17位应为数字，末位为数字或X"
     try:
-        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
+        birth = ric.get_birth_date(number)
+    except ValidationError:
         return "身份证号码中的出生日期不是有效日期"
     if birth.year < 1900 or birth > (today or dt.date.today()):
         return "身份证号码中的出生日期超出合理范围"
@@ -67,8 +75,9 @@ def id_gender(value: str) -> str:
 
 
 def credit_check_char(first17: str) -> str:
-    total = sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
-    return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+    if len(first17) != 17 or any(c not in _CREDIT_ALPHABET for c in first17):
+        raise ValueError(f"17 characters of the GB 32100 alphabet expected, got {first17!r}")
+    return uscc.calc_check_digit(first17)
 
 
 def credit_code_error(value: str) -> str | None:

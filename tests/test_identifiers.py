@@ -3,9 +3,12 @@
 import datetime as dt
 
 import pytest
+from stdnum.cn import ric, uscc
 
 from models.identifiers import (
+    credit_check_char,
     credit_code_error,
+    id_check_char,
     id_gender,
     id_number_error,
     is_valid_credit_code,
@@ -17,6 +20,54 @@ from models.identifiers import (
     phone_error,
     upgrade_legacy_id_number,
 )
+
+# Where python-stdnum's validate() and the domain disagree, the domain wins (models/identifiers.py
+# uses only stdnum's check characters and birth-date parsing). Each case below is a real kind of number.
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        # Born 1970 under 潮阳县's code (440524, 1983-1993): numbers were first issued in the 1980s, so
+        # the code is the county at first registration, not at birth (domain.md 4 and 5.1).
+        "440524197008087713",
+        # Born 1985 under 县级潮阳市 (440582, 1993-2003), registered after 1993.
+        "440582198503152461",
+        # Born 1980, registered in 潮南 (440514, created 2003) later: late or moved registration.
+        "440514198001011232",
+        # 台湾居民居住证: address code 830000, same check character (domain.md 5.1); stdnum's table has
+        # no 830000.
+        "830000199001011234",
+    ],
+)
+def test_ids_that_stdnum_rejects_for_their_address_code_are_accepted(number):
+    assert not ric.is_valid(number)
+    assert id_number_error(number) is None
+
+
+def test_full_width_digits_are_refused_although_stdnum_folds_them_to_ascii():
+    number = "４４０５１４１９８００１０１１２３２"
+    assert ric.compact(number) == "440514198001011232"
+    assert "前17位应为数字" in id_number_error(number)
+
+
+def test_a_village_collective_credit_code_starting_with_n2_is_accepted_although_stdnum_wants_digits():
+    # GB 32100 登记管理部门 N = 农业农村 (村集体经济组织 N2, 农民专业合作社 N3); domain.md 5.2 says
+    # to accept any character of the alphabet in positions 1-2.
+    code = "N2440514MF1234567N"
+    assert not uscc.is_valid(code)
+    assert credit_code_error(code) is None
+    assert credit_code_error("N2440514MF1234567P") == "统一社会信用代码校验位不正确，请核对后重新输入"
+
+
+@pytest.mark.parametrize(
+    ("check", "first17"), [(id_check_char, "4405141980010112"), (credit_check_char, "91440514MI4W0001")]
+)
+def test_check_characters_refuse_a_body_of_the_wrong_length_or_alphabet(check, first17):
+    with pytest.raises(ValueError):
+        check(first17)
+    with pytest.raises(ValueError):
+        check(first17 + "!")
 
 
 @pytest.mark.parametrize(
