@@ -11,6 +11,18 @@ def _sqlite_default() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'console.db'}"
 
 
+def database_url(url: str) -> str:
+    """`url` with psycopg 3 as the driver where it names PostgreSQL without one.
+
+    SQLAlchemy reads a bare postgresql:// as psycopg2, which is not installed, and no longer knows
+    postgres:// (Heroku's form) at all; an explicit driver (postgresql+...://) is left alone.
+    """
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme.lower() in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
 class Config:
     # "production" makes create_app refuse unsafe settings; see `flask security-check`.
     ENV_NAME = os.environ.get("APP_ENV", "development")
@@ -22,7 +34,7 @@ class Config:
     # Signed checkpoints of the chain's end (`flask audit checkpoint`); keep the file, or copies of
     # its lines, where the database's administrators cannot rewrite it.
     AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE", str(INSTANCE_DIR / "audit-checkpoints.log"))
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_default()
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL") or _sqlite_default())
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 

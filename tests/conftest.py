@@ -20,10 +20,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from config import database_url
 from extensions import db
 from models.time import BEIJING
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_DATABASE_URL = database_url(os.environ.get("TEST_DATABASE_URL", ""))
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 _counter = itertools.count()
 
