@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 # not named in an .in file stay where they are; `make lock LOCK_FLAGS=--upgrade` moves them all
 # to the newest versions. The locks are universal: markers and hashes for every platform's wheels.
 LOCK_FLAGS ?=
-UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes $(LOCK_FLAGS)
+UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet $(LOCK_FLAGS)
 lock: install
 	$(UV_COMPILE) -o requirements.txt requirements.in
 	$(UV_COMPILE) -o requirements-dev.txt requirements-dev.in
