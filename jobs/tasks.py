@@ -1,8 +1,8 @@
 """The tasks workers run. Start workers with: huey_consumer worker.huey -k process -w 2
 
-Each task runs inside a Flask app context: the one already pushed (tests and the web app run tasks
-in-process) or, in a worker, the app worker.py created and registered with `use_app`. This package
-never imports app.py: the app imports the views, which import these tasks.
+Each task runs inside a Flask app context: the one already pushed (tests run tasks in-process) or,
+in a worker, the app worker.py created and registered with `use_app`. This package never imports
+app.py: the app imports the views, which import these tasks.
 """
 
 from __future__ import annotations
