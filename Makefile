@@ -39,7 +39,7 @@ seed: install
 # The console and a task-queue worker (batch PDF exports) together; stopping one stops both.
 serve:
 	@echo "控制台：http://$(HOST):$(PORT)/  (演示账号见 README.md)"
-	@$(BIN)/huey_consumer jobs.tasks.huey -k process -w $(WORKERS) & worker=$$!; \
+	@$(BIN)/huey_consumer worker.huey -k process -w $(WORKERS) & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
@@ -47,7 +47,7 @@ WORKERS ?= 2
 
 # A worker alone, e.g. on another machine sharing TASK_QUEUE_URL=redis://... and DATABASE_URL.
 worker: install
-	$(BIN)/huey_consumer jobs.tasks.huey -k process -w $(WORKERS)
+	$(BIN)/huey_consumer worker.huey -k process -w $(WORKERS)
 
 # Speed and memory of the PDF forms (figures printed; see bench/README.md).
 bench: install

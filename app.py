@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter, ValidationError
 
 import audit
+from annexes.render import install_xhtml2pdf_patches
 from config import INSTANCE_DIR, Config
 from extensions import babel, csrf, db, limiter, migrate
 from lifecycle import enforcement
@@ -59,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_security(app)
 
     _install_session_hooks()
+    install_xhtml2pdf_patches()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -14,10 +14,10 @@ from wtforms.validators import DataRequired, Optional
 import audit
 from admin_views.base import STAFF_ROLES, forbid
 from admin_views.pii import download
-from annexes.batch import create_job
 from annexes.catalog import ANNEXES, available
 from annexes.render import AnnexNotApplicable, file_name, render_sheets, sheet
 from extensions import db
+from jobs.export import create_job
 from jobs.tasks import enqueue_job
 from lifecycle.scope import can_change_case, scope_clause
 from models import Case

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 import audit
 from admin_views.base import STAFF_ROLES, ConsoleModelView
-from annexes import batch
 from extensions import db
+from jobs import export
 from jobs.tasks import remove_export_files
 from models import Case, ExportJob, ExportJobCase
 from models.enums import ExportItemState, ExportStatus
@@ -33,14 +33,14 @@ def duration(seconds: float | None) -> str:
 
 
 def _progress(job: ExportJob) -> dict:
-    tally = batch.counts(job.id)
+    tally = export.counts(job.id)
     processed = tally[ExportItemState.DONE.value] + tally[ExportItemState.FAILED.value]
     rate = eta = elapsed = None
     if job.started_at:
         elapsed = max(((job.finished_at or utcnow()) - job.started_at).total_seconds(), 0.001)
         if processed:
             rate = processed / elapsed * 60  # cases per minute
-            if job.status in batch.ACTIVE:
+            if job.status in export.ACTIVE:
                 eta = (job.total - processed) / (processed / elapsed)
     return {
         "id": job.id,
@@ -55,7 +55,7 @@ def _progress(job: ExportJob) -> dict:
         "eta_seconds": int(eta) if eta is not None else None,
         "eta": duration(eta),
         "elapsed": duration(elapsed),
-        "finished": job.status not in batch.ACTIVE,
+        "finished": job.status not in export.ACTIVE,
         "downloadable": job.status == ExportStatus.DONE and bool(job.file_path),
         "error": job.error or "",
     }
@@ -95,7 +95,7 @@ class ExportJobView(ConsoleModelView):
         the moment it is asked for (job page, progress, download), not at the next sweep.
         """
         job = super().get_one(id)
-        if job is not None and batch.void_if_out_of_scope(job):
+        if job is not None and export.void_if_out_of_scope(job):
             db.session.commit()
         return job
 
@@ -125,7 +125,7 @@ class ExportJobView(ConsoleModelView):
     @expose("/cancel/", methods=["POST"])
     def cancel_view(self):
         job = self._own()
-        if batch.cancel(job):
+        if export.cancel(job):
             audit.record(db.session, "batch_export", job, f"取消导出任务 #{job.id}")
             db.session.commit()
             remove_export_files(job.id)
@@ -143,7 +143,7 @@ class ExportJobView(ConsoleModelView):
             else:
                 flash(f"导出任务 #{job.id} 当前{job.status_label}，没有可下载的文件。", "error")
             return redirect(self.get_url(".details_view", id=job.id))
-        path = batch.export_dir() / job.file_path
+        path = export.export_dir() / job.file_path
         if not path.is_file():
             flash("导出文件已不存在（可能已超过保留期被删除），请重新导出。", "error")
             return redirect(self.get_url(".details_view", id=job.id))

@@ -7,9 +7,9 @@ from wtforms import PasswordField
 from wtforms.validators import Optional
 
 from admin_views.base import ConsoleModelView
-from annexes import batch
 from auth.passwords import password_error
 from extensions import db
+from jobs.export import void_out_of_scope_jobs
 from models import AuditLog, User
 from models.enums import Role, choices
 from models.time import format_beijing
@@ -68,7 +68,7 @@ class UserView(ConsoleModelView):
 
     def after_model_change(self, form, model, is_created):
         # A new role or center, or a deactivation, ends access to batch exports made under the old one.
-        if not is_created and batch.void_out_of_scope_jobs(model):
+        if not is_created and void_out_of_scope_jobs(model):
             db.session.commit()
 
 

@@ -79,3 +79,9 @@ def install() -> None:
                 draw(canvas, self.qr_value, xoffset, 0, self.size)
 
     pisaTagPDFBARCODE._barcodeWrapper = Wrapper
+
+
+def is_installed() -> bool:
+    from xhtml2pdf.tags import pisaTagPDFBARCODE
+
+    return getattr(pisaTagPDFBARCODE._barcodeWrapper, "fast_qr", False)

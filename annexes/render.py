@@ -121,11 +121,22 @@ class _FormDoc(PmlBaseDoc):
         return super()._makeCanvas(filename=filename, canvasmaker=_FormCanvas)
 
 
-# xhtml2pdf builds its document class by name; this subclass only adds the footer when a render
-# of ours has set _FOOTERS, and is the plain document otherwise.
-xhtml2pdf.document.PmlBaseDoc = _FormDoc
-typesetting.install()
-qr.install()
+def install_xhtml2pdf_patches() -> None:
+    """Give xhtml2pdf, for the whole process, our footers, Chinese line breaking and fast QR codes (idempotent).
+
+    Called once at start by create_app and worker.py, not on import: importing this module leaves
+    xhtml2pdf as it is, and render_sheets refuses to run until this has been called.
+    """
+    # xhtml2pdf builds its document class by name; this subclass only adds the footer when a render
+    # of ours has set _FOOTERS, and is the plain document otherwise.
+    xhtml2pdf.document.PmlBaseDoc = _FormDoc
+    typesetting.install()
+    qr.install()
+
+
+def has_xhtml2pdf_patches() -> bool:
+    """Whether install_xhtml2pdf_patches has run in this process."""
+    return xhtml2pdf.document.PmlBaseDoc is _FormDoc and typesetting.is_installed() and qr.is_installed()
 
 
 @dataclass(frozen=True)
@@ -223,6 +234,9 @@ def render_sheets(sheets: list[Sheet], *, batch: bool = False) -> bytes:
     """
     if not sheets:
         raise ValueError("没有可打印的表单")
+    if not has_xhtml2pdf_patches():
+        # Without them the forms would lose their footers and line-breaking rules, silently.
+        raise RuntimeError("PDF 渲染环境未初始化（启动时须调用 install_xhtml2pdf_patches）")
     register_font()
     html = document_html(sheets, batch=batch)
     footers = _Footers(hotlines=[s.case.center.hotline or "12345" for s in sheets], form_level=1 if batch else 0)

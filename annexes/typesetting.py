@@ -68,3 +68,7 @@ def cjk_frag_split(frags, maxWidths, calcBounds, encoding="utf8"):
 def install() -> None:
     """Make xhtml2pdf use these rules (its paragraph code looks the splitter up by module name)."""
     rp.cjkFragSplit = cjk_frag_split
+
+
+def is_installed() -> bool:
+    return rp.cjkFragSplit is cjk_frag_split

@@ -152,8 +152,8 @@ def run_batch(database: Path, cases: int, workers: int, annexes: list[int], file
     app = _app(database)
     from sqlalchemy import select
 
-    from annexes import batch
     from extensions import db
+    from jobs import export
     from jobs.tasks import enqueue_job
     from models import Case, ExportJob, User
 
@@ -162,7 +162,7 @@ def run_batch(database: Path, cases: int, workers: int, annexes: list[int], file
             sys.executable,
             "-m",
             "huey.bin.huey_consumer",
-            "jobs.tasks.huey",
+            "worker.huey",
             "-k",
             "process",
             "-w",
@@ -189,7 +189,7 @@ def run_batch(database: Path, cases: int, workers: int, annexes: list[int], file
                 )
             )
             assert len(ids) == cases, (len(ids), cases)
-            job = batch.create_job(user, ids, annexes, file_format, app.config["EXPORT_CHUNK_SIZE"])
+            job = export.create_job(user, ids, annexes, file_format, app.config["EXPORT_CHUNK_SIZE"])
             db.session.commit()
             start = time.perf_counter()
             enqueue_job(job.id)
@@ -208,7 +208,7 @@ def run_batch(database: Path, cases: int, workers: int, annexes: list[int], file
                 "size_mb": (job.file_size or 0) / 1048576,
                 "peak_mb": _worker_peak_kb(worker.pid) / 1024,
             }
-            batch.remove_files(job.id)
+            export.remove_files(job.id)
             return result
     finally:
         os.killpg(worker.pid, signal.SIGKILL)

@@ -1,7 +1,7 @@
 """The task queue. huey keeps its queue in SQLite by default (no server: the embedded setup) and
 in Redis at scale (TASK_QUEUE_URL=redis://host:6379/0), where workers on many machines share it.
 
-The web app enqueues; `huey_consumer jobs.tasks.huey` (started by `make run`) executes.
+The web app enqueues; `huey_consumer worker.huey` (started by `make run`) executes.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The tasks workers run. Start workers with: huey_consumer jobs.tasks.huey -k process -w 2
+"""The tasks workers run. Start workers with: huey_consumer worker.huey -k process -w 2
 
 Each task runs inside a Flask app context: the one already pushed (tests run tasks in-process) or,
-in a worker, an app created once per process from the same environment as the web app.
+in a worker, the app worker.py created and registered with `use_app`. This package never imports
+app.py: the app imports the views, which import these tasks.
 """
 
 from __future__ import annotations
@@ -15,24 +16,27 @@ from flask import Flask, current_app, has_app_context
 from huey import crontab
 
 import audit
-from annexes import batch
 from extensions import db
+from jobs import export
 from jobs.queue import huey
 
 log = logging.getLogger(__name__)
 _app: Flask | None = None
 
 
+def use_app(app: Flask) -> None:
+    """Run the tasks of this process in `app` (worker.py calls it once, before any task runs)."""
+    global _app
+    _app = app
+
+
 @contextlib.contextmanager
 def app_context() -> Iterator[Flask]:
-    global _app
     if has_app_context():
         yield current_app._get_current_object()
         return
     if _app is None:
-        from app import create_app
-
-        _app = create_app()
+        raise RuntimeError("No app for the task queue: start workers with `huey_consumer worker.huey`.")
     with _app.app_context():
         try:
             with audit.acting_as("导出任务"):
@@ -51,42 +55,42 @@ def enqueue_job(job_id: int) -> None:
     Enqueued first, marked after: a chunk whose mark is missing (the web process died in between)
     is enqueued again by the recovery, and a chunk runs once however often it is enqueued.
     """
-    indexes = batch.chunk_indexes(job_id)
+    indexes = export.chunk_indexes(job_id)
     if not indexes:
         assemble_export(job_id)
         return
     for index in indexes:
         render_chunk(job_id, index)
     for index in indexes:
-        batch.mark_enqueued(job_id, index)
+        export.mark_enqueued(job_id, index)
     db.session.commit()
 
 
 @huey.task(retries=2, retry_delay=5)
 def render_chunk(job_id: int, index: int) -> None:
     with app_context():
-        if batch.render_chunk(job_id, index):
+        if export.render_chunk(job_id, index):
             assemble_export(job_id)
 
 
 @huey.task(retries=2, retry_delay=5)
 def assemble_export(job_id: int) -> None:
     with app_context():
-        batch.assemble(job_id)
+        export.assemble(job_id)
 
 
 @huey.task()
 def remove_export_files(job_id: int) -> None:
     with app_context():
-        batch.remove_files(job_id)
+        export.remove_files(job_id)
 
 
 def recover() -> dict[str, int]:
     """Re-enqueue what a dead worker left: stale chunks, and jobs rendered but never assembled."""
     with app_context():
         stale = _stale_after()
-        chunks = batch.stale_chunks(stale)
-        jobs = batch.unassembled_jobs(stale)
+        chunks = export.stale_chunks(stale)
+        jobs = export.unassembled_jobs(stale)
     for job_id, index in chunks:
         render_chunk(job_id, index)
     for job_id in jobs:
@@ -109,6 +113,6 @@ def recover_every_minute() -> None:
 @huey.periodic_task(crontab(minute="*/10"))
 def expire_old_exports() -> None:
     with app_context():
-        removed = batch.expire_finished()
+        removed = export.expire_finished()
     if removed:
         log.info("已删除 %s 个超过保留期或超出导出人数据范围的导出文件", removed)

@@ -364,3 +364,65 @@ def test_the_printed_qr_codes_read_back_as_the_verification_and_evaluation_links
     # The token is the case's own link (open or, for an old demo case, expired), never an unknown one.
     response = clerk.get(slip.evaluation_url.replace("https://bbdb.chaonan.gov.cn", ""))
     assert response.status_code in (200, 410) and "链接无效" not in response.get_data(as_text=True)
+
+
+# --- the xhtml2pdf patches: applied at start, not on import ---------------------------------------
+_PATCH_STATE = """
+import xhtml2pdf.document, xhtml2pdf.reportlab_paragraph as rp
+from xhtml2pdf.tags import pisaTagPDFBARCODE
+from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc
+def state():
+    wrapper = pisaTagPDFBARCODE._barcodeWrapper
+    return (
+        xhtml2pdf.document.PmlBaseDoc is PmlBaseDoc,
+        rp.cjkFragSplit.__module__,
+        getattr(wrapper, "fast_qr", False),
+        getattr(wrapper.__bases__[0], "fast_qr", False),
+    )
+"""
+
+
+def _fresh(code: str) -> list[str]:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [sys.executable, "-c", _PATCH_STATE + code],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.splitlines()
+
+
+def test_importing_the_renderer_leaves_xhtml2pdf_alone_and_rendering_refuses_until_installed():
+    out = _fresh(
+        "from annexes import render\n"
+        "print(state())\n"
+        "try:\n"
+        "    render.render_sheets([object()])\n"
+        "except RuntimeError as error:\n"
+        "    print(error)\n"
+        "render.install_xhtml2pdf_patches()\n"
+        "render.install_xhtml2pdf_patches()\n"
+        "print(state(), render.has_xhtml2pdf_patches())\n"
+    )
+    assert out == [
+        "(True, 'xhtml2pdf.reportlab_paragraph', False, False)",
+        "PDF 渲染环境未初始化（启动时须调用 install_xhtml2pdf_patches）",
+        # Installed once however often called: the QR wrapper wraps xhtml2pdf's own, not itself.
+        "(False, 'annexes.typesetting', True, False) True",
+    ]
+
+
+def test_creating_the_app_installs_the_xhtml2pdf_patches():
+    out = _fresh(
+        "import app\nprint(state())\napp.create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://'})\nprint(state())\n"
+    )
+    assert out == [
+        "(True, 'xhtml2pdf.reportlab_paragraph', False, False)",
+        "(False, 'annexes.typesetting', True, False)",
+    ]

@@ -15,12 +15,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from annexes import batch
 from extensions import db
-from jobs import queue
+from jobs import export, queue
 from jobs.queue import huey
+from jobs.tasks import recover
 from models import AuditLog, Case, Center, ExportChunk, ExportJob, ExportJobCase
 from models.time import utcnow
 from tests import pdftext
@@ -175,6 +175,13 @@ def test_filtered_rows_export_as_one_merged_pdf_with_a_bookmark_per_case(client,
     assert f"未生成的案件（{len(failed)}）" in body and "下载 帮办代办表单_" in body
 
 
+def _move_away(case: Case, town: str = "陈店镇便民服务中心") -> None:
+    """Hand the case to another town, out of reach of the first town's staff (a script's doing, not a transfer)."""
+    case.agent_id = None
+    case.center_id = case.origin_center_id = db.session.scalar(select(Center.id).where(Center.name == town))
+    db.session.commit()
+
+
 def test_the_worker_renders_only_what_is_still_in_the_owners_scope(client, exports, queue_url):
     login_as(client, "xiashan_dongshan")
     station = db.session.scalar(select(Center).where(Center.name.like("%东山%")))
@@ -185,11 +192,7 @@ def test_the_worker_renders_only_what_is_still_in_the_owners_scope(client, expor
     _export(client, cases, ["1"], "zip")
     job = _job()
     moved = cases[0]
-    moved.agent_id = None
-    moved.center_id = moved.origin_center_id = db.session.scalar(
-        select(Center.id).where(Center.name == "陈店镇便民服务中心")
-    )
-    db.session.commit()
+    _move_away(moved)
     drain()
     db.session.refresh(job)
     states = dict(
@@ -202,20 +205,74 @@ def test_the_worker_renders_only_what_is_still_in_the_owners_scope(client, expor
     assert not [n for n in names if moved.number in n] and [n for n in names if cases[1].number in n]
 
 
+def test_the_worker_decides_the_owners_scope_once_per_job_and_a_retried_chunk_keeps_the_decision(
+    client, exports, queue_url, monkeypatch
+):
+    login_as(client, "xiashan_admin")
+    cases = _cases("峡山街道便民服务中心", limit=10)  # three chunks of four
+    _export(client, cases, ["1"], "zip")
+    job = _job()
+    moved = cases[5]  # in the second chunk
+    _move_away(moved)
+    evaluated = []
+    scope_clause = export.scope_clause
+    monkeypatch.setattr(export, "scope_clause", lambda *args: evaluated.append(args) or scope_clause(*args))
+    huey.execute(huey.dequeue())  # the first chunk starts the job
+    reason = select(ExportJobCase.state, ExportJobCase.reason).where(
+        ExportJobCase.job_id == job.id, ExportJobCase.case_id == moved.id
+    )
+    assert db.session.execute(reason).one() == ("failed", "案件已不在导出人的管辖范围内或已删除")
+    # A worker takes the second chunk and dies; the queued task finds it taken, the recovery hands it on.
+    assert export._claim_chunk(job.id, 1)
+    db.session.execute(
+        update(ExportChunk)
+        .where(ExportChunk.job_id == job.id, ExportChunk.index == 1)
+        .values(heartbeat_at=utcnow() - dt.timedelta(hours=1))
+    )
+    db.session.commit()
+    drain()
+    assert db.session.get(ExportJob, job.id).status == "running"
+    assert recover() == {"chunks": 1, "jobs": 0}
+    drain()
+    db.session.refresh(job)
+    assert job.status == "done" and db.session.get(ExportChunk, (job.id, 1)).attempts == 2
+    assert db.session.execute(reason).one() == ("failed", "案件已不在导出人的管辖范围内或已删除")
+    assert len(evaluated) == 1 and evaluated[0][1].username == "xiashan_admin"  # once, for ten cases
+    names = zipfile.ZipFile(io.BytesIO(_download(client, job).get_data())).namelist()
+    assert {n.split("_")[0] for n in names if n.endswith(".pdf")} == {c.number for c in cases if c is not moved}
+
+
+def test_a_case_moved_away_after_the_job_started_voids_the_file_before_it_is_delivered(client, exports, queue_url):
+    login_as(client, "xiashan_admin")
+    cases = _cases("峡山街道便民服务中心", limit=10)
+    _export(client, cases, ["1"], "zip")
+    job = _job()
+    huey.execute(huey.dequeue())  # the job has started: its scope was decided for all ten cases
+    _move_away(cases[9])
+    drain()
+    db.session.refresh(job)
+    assert job.status == "done" and export.counts(job.id)["done"] == 10
+    path = export.export_dir() / job.file_path
+    refused = client.get(f"/admin/export_job/download/?id={job.id}", follow_redirects=True)
+    assert refused.headers.get("Content-Disposition") is None
+    assert "1 件案件已不在其当前管辖范围内" in refused.get_data(as_text=True)
+    _assert_voided(job, path, "岗位或所属机构已变更")
+
+
 def test_a_cancelled_job_stops_keeps_no_file_and_offers_no_download(client, exports, queue_url):
     login_as(client, "xiashan_admin")
     cases = _cases("峡山街道便民服务中心", limit=10)
     _export(client, cases, ["1"], "zip")
     job = _job()
     huey.execute(huey.dequeue())  # one chunk rendered, two still queued
-    assert batch.counts(job.id)["done"] == 4
+    assert export.counts(job.id)["done"] == 4
     body = client.get(f"/admin/export_job/details/?id={job.id}").get_data(as_text=True)
     assert "取消任务" in body and '已处理 <span data-field="processed">4</span> / 10 件' in body
     client.post(f"/admin/export_job/cancel/?id={job.id}")
     drain()
     db.session.refresh(job)
     assert job.status == "cancelled" and job.file_path is None
-    assert batch.counts(job.id)["done"] == 4  # the queued chunks did nothing
+    assert export.counts(job.id)["done"] == 4  # the queued chunks did nothing
     assert not (exports / f"job-{job.id}").exists()
     page = client.get(f"/admin/export_job/download/?id={job.id}", follow_redirects=True).get_data(as_text=True)
     assert "当前已取消，没有可下载的文件" in page
@@ -241,14 +298,14 @@ def test_jobs_are_their_owners_and_expire_after_the_retention_period(client, exp
     assert client.get("/admin/case/batch-export/").status_code == 403
     job.expires_at = utcnow() - dt.timedelta(minutes=1)
     db.session.commit()
-    assert batch.expire_finished() == 1
+    assert export.expire_finished() == 1
     db.session.refresh(job)
     assert job.status == "expired" and not (exports / f"job-{job.id}").exists()
 
 
 def _consumer(env: dict) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "huey.bin.huey_consumer", "jobs.tasks.huey", "-k", "process", "-w", "1", "-d", "0.1"],
+        [sys.executable, "-m", "huey.bin.huey_consumer", "worker.huey", "-k", "process", "-w", "1", "-d", "0.1"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -291,7 +348,7 @@ def test_a_job_survives_its_worker_being_killed(client, demo_app, exports, queue
             .select_from(ExportChunk)
             .where(ExportChunk.job_id == job.id, ExportChunk.state == "running")
         )
-        _wait(lambda: db.session.scalar(running) == 1 and batch.counts(job.id)["done"] >= 1, 60, "a chunk in progress")
+        _wait(lambda: db.session.scalar(running) == 1 and export.counts(job.id)["done"] >= 1, 60, "a chunk in progress")
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
@@ -305,7 +362,7 @@ def test_a_job_survives_its_worker_being_killed(client, demo_app, exports, queue
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     job = db.session.get(ExportJob, job.id)
-    assert batch.counts(job.id)["done"] == 12
+    assert export.counts(job.id)["done"] == 12
     assert max(db.session.scalars(select(ExportChunk.attempts).where(ExportChunk.job_id == job.id))) == 2
     names = zipfile.ZipFile(exports / job.file_path).namelist()
     assert len([n for n in names if n.endswith(".pdf")]) == 36
@@ -320,7 +377,7 @@ def _finished_export(client, town: str = "峡山街道便民服务中心") -> tu
     drain()
     job = _job()
     assert job.status == "done"
-    return job, batch.export_dir() / job.file_path
+    return job, export.export_dir() / job.file_path
 
 
 def _edit_user(admin, username: str, **changes) -> None:
@@ -409,5 +466,5 @@ def test_the_retention_sweep_also_voids_files_of_deactivated_owners(client, expo
     job, path = _finished_export(client)
     user("xiashan_admin").active = False
     db.session.commit()
-    assert batch.expire_finished() == 1
+    assert export.expire_finished() == 1
     _assert_voided(job, path, "账号已停用")
