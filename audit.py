@@ -11,6 +11,7 @@ import contextvars
 import dataclasses
 import datetime as dt
 import decimal
+import enum
 import hashlib
 import hmac
 import json
@@ -39,6 +40,71 @@ _MASKERS = {
     "complainant_phone": mask_phone,
 }
 _OMITTED = {"password_hash"}
+
+
+class AuditEvent(enum.StrEnum):
+    """What an audit row records; the values are the strings stored in audit_log.event."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGIN_LOCKED = "login_locked"
+    LOCKOUT = "lockout"
+    LOGIN_THROTTLED = "login_throttled"
+    LOGOUT = "logout"
+    PASSWORD_CHANGE = "password_change"
+    FORBIDDEN = "forbidden"
+    TRANSITION = "transition"
+    EXTENSION_REQUEST = "extension_request"
+    EXTENSION_APPROVE = "extension_approve"
+    EXTENSION_REFUSE = "extension_refuse"
+    PROMISE_RECOMPUTE = "promise_recompute"
+    CORRECTION = "correction"
+    FOLLOWUP = "followup"
+    EXPORT = "export"
+    REVEAL = "reveal"
+    SEARCH_ID = "search_id"
+    PDF = "pdf"
+    BATCH_EXPORT = "batch_export"
+    DOWNLOAD = "download"
+    EXPORT_VOIDED = "export_voided"
+
+
+EVENT_LABELS: dict[AuditEvent, str] = {
+    AuditEvent.CREATE: "新增",
+    AuditEvent.UPDATE: "修改",
+    AuditEvent.DELETE: "删除",
+    AuditEvent.LOGIN: "登录",
+    AuditEvent.LOGIN_FAILED: "登录失败",
+    AuditEvent.LOGIN_LOCKED: "锁定期登录",
+    AuditEvent.LOCKOUT: "账号锁定",
+    AuditEvent.LOGIN_THROTTLED: "登录限流(429)",
+    AuditEvent.LOGOUT: "退出",
+    AuditEvent.PASSWORD_CHANGE: "修改密码",
+    AuditEvent.FORBIDDEN: "越权访问(403)",
+    AuditEvent.TRANSITION: "案件状态变更",
+    AuditEvent.EXTENSION_REQUEST: "申请延期",
+    AuditEvent.EXTENSION_APPROVE: "批准延期",
+    AuditEvent.EXTENSION_REFUSE: "不予批准延期",
+    AuditEvent.PROMISE_RECOMPUTE: "承诺办结日期复核",
+    AuditEvent.CORRECTION: "已办结案件更正",
+    AuditEvent.FOLLOWUP: "差评回访办理",
+    AuditEvent.EXPORT: "导出",
+    AuditEvent.REVEAL: "查看完整个人信息",
+    AuditEvent.SEARCH_ID: "按证件号码查找",
+    AuditEvent.PDF: "打印表单",
+    AuditEvent.BATCH_EXPORT: "批量导出表单",
+    AuditEvent.DOWNLOAD: "下载导出文件",
+    AuditEvent.EXPORT_VOIDED: "导出文件作废",
+}
+
+
+def event_choices() -> list[tuple[str, str]]:
+    """(stored value, Chinese label) for every event, in catalogue order: the audit log view's filter."""
+    return [(event.value, EVENT_LABELS[event]) for event in AuditEvent]
+
 
 _cli_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("cli_actor", default=None)
 
@@ -120,11 +186,11 @@ def _object_id(obj: object | None) -> str:
 
 
 def _row(
-    event_name: str, obj: object | None, changes: dict | None, summary: str = "", actor: User | None = None
+    event_name: AuditEvent, obj: object | None, changes: dict | None, summary: str = "", actor: User | None = None
 ) -> dict:
     row = {
         "at": utcnow(),
-        "event": event_name,
+        "event": event_name.value,
         "object_type": obj.__tablename__ if obj is not None else "",
         "object_id": _object_id(obj),
         "summary": (summary or (str(obj) if obj is not None else ""))[:200],
@@ -138,7 +204,7 @@ def _row(
 
 def record(
     session: Session,
-    event_name: str,
+    event_name: AuditEvent,
     obj: object | None = None,
     summary: str = "",
     changes: dict | None = None,
@@ -147,7 +213,10 @@ def record(
     """Queue an audit row for a non-CRUD event (login, export, reveal, 403...); it is written at commit.
 
     `actor` names the account concerned when nobody is logged in yet (failed logins, lockouts).
+    A plain string is refused, so a misspelt event fails in the tests instead of reaching the log.
     """
+    if not isinstance(event_name, AuditEvent):
+        raise TypeError(f"audit event must be an AuditEvent, not {event_name!r}")
     _pending(session).append(_row(event_name, obj, changes, summary, actor))
 
 
@@ -339,7 +408,7 @@ def _after_flush(session: Session, flush_context: object) -> None:
     rows = []
     for obj in session.new:
         if not isinstance(obj, AuditLog):
-            rows.append(_row("create", obj, _changes(obj, created=True)))
+            rows.append(_row(AuditEvent.CREATE, obj, _changes(obj, created=True)))
     for obj in session.dirty:
         if isinstance(obj, AuditLog) or not session.is_modified(obj, include_collections=True):
             continue
@@ -349,10 +418,10 @@ def _after_flush(session: Session, flush_context: object) -> None:
         if isinstance(obj, User) and set(changes) <= {"failed_logins", "locked_until", "session_epoch"}:
             continue  # login counters are audited as login events, not as edits
         if changes:
-            rows.append(_row("update", obj, changes))
+            rows.append(_row(AuditEvent.UPDATE, obj, changes))
     for obj in session.deleted:
         if not isinstance(obj, AuditLog):
-            rows.append(_row("delete", obj, None))
+            rows.append(_row(AuditEvent.DELETE, obj, None))
     # Written by _before_commit on the same connection, so the change and its audit commit together.
     _pending(session).extend(rows)
 

@@ -152,7 +152,7 @@ def recompute_assumed(session: Session, actor: User, at: dt.datetime | None = No
         case.logs.append(CaseLog(at=when, agent=case.agent, content=text, author=author))
         audit.record(
             session,
-            "promise_recompute",
+            audit.AuditEvent.PROMISE_RECOMPUTE,
             case,
             summary=f"{case.number} {text}"[:200],
             changes={"promised_date": [str(old), str(deadline.date)], "promised_assumed": assumed},

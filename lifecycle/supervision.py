@@ -359,7 +359,7 @@ def advance_followup(
     followup.status = step.apply(followup, values, at or utcnow(), actor.full_name or actor.username).value
     audit.record(
         session,
-        "followup",
+        audit.AuditEvent.FOLLOWUP,
         followup,
         summary=f"{followup} {label}",
         changes={"step": name, "status": [before, followup.status]},

@@ -513,7 +513,7 @@ def transition(
             issue_link(case, when)
         audit.record(
             session,
-            "transition",
+            audit.AuditEvent.TRANSITION,
             case,
             summary=f"{case.number} {spec.label}",
             changes={"transition": name, "status": [before, case.status], "center": case.center.name},
