@@ -15,12 +15,10 @@ import enum
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app, has_request_context, request
-from flask_login import current_user
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
@@ -106,34 +104,67 @@ def event_choices() -> list[tuple[str, str]]:
     return [(event.value, EVENT_LABELS[event]) for event in AuditEvent]
 
 
-_cli_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("cli_actor", default=None)
+@dataclass(frozen=True)
+class Actor:
+    """Whom the rows written now are attributed to, and the name a progress log gives them."""
+
+    user_id: int | None
+    username: str
+    role: str
+    ip: str = ""
+    name: str = ""
+
+
+def _system(name: str) -> Actor:
+    return Actor(None, name, "system", "", name)
+
+
+# Set by the web app's request hook, by acting_as() in the CLI, seed and workers, or by a caller
+# that passes its own actor in; nothing here reads the web framework, so lifecycle/ runs anywhere.
+_current: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("audit_actor", default=None)
+_NOBODY = _system("system")
+
+
+def actor_for(user: User | None, ip: str = "") -> Actor:
+    """The actor for a signed-in user, or for an anonymous visitor (None) at an address."""
+    if user is None:
+        # Anonymous requests name no account in the log; a progress log written for them says "system".
+        return Actor(None, "", "", ip, "system")
+    return Actor(user.id, user.username, user.role, ip, user.full_name or user.username)
+
+
+def set_actor(actor: Actor) -> contextvars.Token[Actor | None]:
+    """Attribute the writes that follow to `actor` until reset_actor(token) (a request hook's pair)."""
+    return _current.set(actor)
+
+
+def reset_actor(token: contextvars.Token[Actor | None]) -> None:
+    _current.reset(token)
 
 
 @contextlib.contextmanager
-def acting_as(name: str) -> Iterator[None]:
-    """Attribute writes made outside a request (CLI, seed, jobs) to a named system actor."""
-    token = _cli_actor.set(name)
+def acting_for(actor: Actor) -> Iterator[None]:
+    """Attribute the writes made inside the block to `actor`."""
+    token = _current.set(actor)
     try:
         yield
     finally:
-        _cli_actor.reset(token)
+        _current.reset(token)
 
 
-def _actor() -> dict[str, object]:
-    if has_request_context():
-        ip = request.remote_addr or ""
-        user = current_user
-        if user is not None and getattr(user, "is_authenticated", False):
-            return {"user_id": user.id, "username": user.username, "role": user.role, "ip": ip}
-        return {"user_id": None, "username": "", "role": "", "ip": ip}
-    return {"user_id": None, "username": _cli_actor.get() or "system", "role": "system", "ip": ""}
+def acting_as(name: str) -> contextlib.AbstractContextManager[None]:
+    """Attribute writes made outside a request (CLI, seed, jobs) to a named system actor."""
+    return acting_for(_system(name))
+
+
+def current_actor() -> Actor:
+    """The actor set now, or the "system" actor when nobody set one."""
+    return _current.get() or _NOBODY
 
 
 def actor_name() -> str:
     """Who is acting now, as a progress log names them: the clerk's name, or the system actor."""
-    if has_request_context() and getattr(current_user, "is_authenticated", False):
-        return current_user.full_name or current_user.username
-    return _cli_actor.get() or "system"
+    return current_actor().name
 
 
 def _plain(key: str, value: object) -> object:
@@ -196,7 +227,8 @@ def _row(
         "summary": (summary or (str(obj) if obj is not None else ""))[:200],
         "changes": json.dumps(changes, ensure_ascii=False, sort_keys=True) if changes else "",
     }
-    row.update(_actor())
+    now = current_actor()
+    row.update({"user_id": now.user_id, "username": now.username, "role": now.role, "ip": now.ip})
     if actor is not None:
         row.update({"user_id": actor.id, "username": actor.username, "role": actor.role})
     return row
@@ -256,7 +288,9 @@ def row_hash(prev_hash: str, row: Mapping[str, object], key: bytes) -> str:
 
 
 def _append_chain(session: Session, rows: list[dict]) -> None:
-    key = chain_key(current_app.config)
+    if _chain_key_source is None:
+        raise RuntimeError("audit.install() was not given the chain key")
+    key = _chain_key_source()
     conn = session.connection()
     head = AuditHead.__table__
     # Touch the head row first: a row lock on PostgreSQL, the write lock on SQLite. Concurrent
@@ -426,7 +460,17 @@ def _after_flush(session: Session, flush_context: object) -> None:
     _pending(session).extend(rows)
 
 
-def install(session_factory: type[Session] | Session) -> None:
+_chain_key_source: Callable[[], bytes] | None = None
+
+
+def install(session_factory: type[Session] | Session, key_source: Callable[[], bytes]) -> None:
+    """Hang the audit hooks on the sessions; `key_source` gives the chain key at each commit.
+
+    The key is asked for at commit, not passed once, because every app (and every test's app)
+    built in the process shares the hooks but may have a key of its own.
+    """
+    global _chain_key_source
+    _chain_key_source = key_source
     event.listen(session_factory, "after_flush", _after_flush)
     event.listen(session_factory, "before_commit", _before_commit)
     event.listen(session_factory, "after_rollback", _after_rollback)
