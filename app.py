@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, current_app, g, redirect, render_template, request, url_for
+from flask_login import current_user, user_logged_in, user_logged_out
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -45,9 +46,45 @@ def _install_session_hooks() -> None:
     """Rules and audit hang on the Session class once per process (every app shares them)."""
     if not event.contains(Session, "before_flush", enforcement._before_flush):
         enforcement.install(Session)
-        audit.install(Session)
+        audit.install(Session, lambda: audit.chain_key(current_app.config))
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def _act_in_request(user) -> None:
+    """Attribute this request's audit rows and progress-log entries to `user` (None: anonymous)."""
+    token = audit.set_actor(audit.actor_for(user, request.remote_addr or ""))
+    # The first token restores whatever was set before the request, however often login or logout re-set it.
+    g.setdefault("audit_actor_token", token)
+
+
+def _audit_actor_from_login() -> None:
+    # Reading current_user makes Flask-Login load the user now (it is lazy), so every write in
+    # the request, even one made before a view runs, is attributed to the signed-in clerk.
+    _act_in_request(current_user if current_user.is_authenticated else None)
+
+
+def _audit_actor_on_login(sender, user, **extra) -> None:
+    _act_in_request(user)
+
+
+def _audit_actor_on_logout(sender, user, **extra) -> None:
+    _act_in_request(None)
+
+
+def _audit_actor_reset(error: BaseException | None) -> None:
+    token = g.pop("audit_actor_token", None)
+    if token is not None:
+        audit.reset_actor(token)
+
+
+def _install_audit_actor(app: Flask) -> None:
+    """The request names the audit actor; audit.py and lifecycle/ never read the request themselves."""
+    # First of all before_request hooks: the limiter's, which audits a throttled login, runs after it.
+    app.before_request(_audit_actor_from_login)
+    app.teardown_request(_audit_actor_reset)
+    user_logged_in.connect(_audit_actor_on_login)
+    user_logged_out.connect(_audit_actor_on_logout)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -57,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     INSTANCE_DIR.mkdir(exist_ok=True)
+    _install_audit_actor(app)
     init_security(app)
 
     _install_session_hooks()

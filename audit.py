@@ -11,15 +11,14 @@ import contextvars
 import dataclasses
 import datetime as dt
 import decimal
+import enum
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app, has_request_context, request
-from flask_login import current_user
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
@@ -40,34 +39,132 @@ _MASKERS = {
 }
 _OMITTED = {"password_hash"}
 
-_cli_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("cli_actor", default=None)
+
+class AuditEvent(enum.StrEnum):
+    """What an audit row records; the values are the strings stored in audit_log.event."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGIN_LOCKED = "login_locked"
+    LOCKOUT = "lockout"
+    LOGIN_THROTTLED = "login_throttled"
+    LOGOUT = "logout"
+    PASSWORD_CHANGE = "password_change"
+    FORBIDDEN = "forbidden"
+    TRANSITION = "transition"
+    EXTENSION_REQUEST = "extension_request"
+    EXTENSION_APPROVE = "extension_approve"
+    EXTENSION_REFUSE = "extension_refuse"
+    PROMISE_RECOMPUTE = "promise_recompute"
+    CORRECTION = "correction"
+    FOLLOWUP = "followup"
+    EXPORT = "export"
+    REVEAL = "reveal"
+    SEARCH_ID = "search_id"
+    PDF = "pdf"
+    BATCH_EXPORT = "batch_export"
+    DOWNLOAD = "download"
+    EXPORT_VOIDED = "export_voided"
+
+
+EVENT_LABELS: dict[AuditEvent, str] = {
+    AuditEvent.CREATE: "新增",
+    AuditEvent.UPDATE: "修改",
+    AuditEvent.DELETE: "删除",
+    AuditEvent.LOGIN: "登录",
+    AuditEvent.LOGIN_FAILED: "登录失败",
+    AuditEvent.LOGIN_LOCKED: "锁定期登录",
+    AuditEvent.LOCKOUT: "账号锁定",
+    AuditEvent.LOGIN_THROTTLED: "登录限流(429)",
+    AuditEvent.LOGOUT: "退出",
+    AuditEvent.PASSWORD_CHANGE: "修改密码",
+    AuditEvent.FORBIDDEN: "越权访问(403)",
+    AuditEvent.TRANSITION: "案件状态变更",
+    AuditEvent.EXTENSION_REQUEST: "申请延期",
+    AuditEvent.EXTENSION_APPROVE: "批准延期",
+    AuditEvent.EXTENSION_REFUSE: "不予批准延期",
+    AuditEvent.PROMISE_RECOMPUTE: "承诺办结日期复核",
+    AuditEvent.CORRECTION: "已办结案件更正",
+    AuditEvent.FOLLOWUP: "差评回访办理",
+    AuditEvent.EXPORT: "导出",
+    AuditEvent.REVEAL: "查看完整个人信息",
+    AuditEvent.SEARCH_ID: "按证件号码查找",
+    AuditEvent.PDF: "打印表单",
+    AuditEvent.BATCH_EXPORT: "批量导出表单",
+    AuditEvent.DOWNLOAD: "下载导出文件",
+    AuditEvent.EXPORT_VOIDED: "导出文件作废",
+}
+
+
+def event_choices() -> list[tuple[str, str]]:
+    """(stored value, Chinese label) for every event, in catalogue order: the audit log view's filter."""
+    return [(event.value, EVENT_LABELS[event]) for event in AuditEvent]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whom the rows written now are attributed to, and the name a progress log gives them."""
+
+    user_id: int | None
+    username: str
+    role: str
+    ip: str = ""
+    name: str = ""
+
+
+def _system(name: str) -> Actor:
+    return Actor(None, name, "system", "", name)
+
+
+# Set by the web app's request hook, by acting_as() in the CLI, seed and workers, or by a caller
+# that passes its own actor in; nothing here reads the web framework, so lifecycle/ runs anywhere.
+_current: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("audit_actor", default=None)
+_NOBODY = _system("system")
+
+
+def actor_for(user: User | None, ip: str = "") -> Actor:
+    """The actor for a signed-in user, or for an anonymous visitor (None) at an address."""
+    if user is None:
+        # Anonymous requests name no account in the log; a progress log written for them says "system".
+        return Actor(None, "", "", ip, "system")
+    return Actor(user.id, user.username, user.role, ip, user.full_name or user.username)
+
+
+def set_actor(actor: Actor) -> contextvars.Token[Actor | None]:
+    """Attribute the writes that follow to `actor` until reset_actor(token) (a request hook's pair)."""
+    return _current.set(actor)
+
+
+def reset_actor(token: contextvars.Token[Actor | None]) -> None:
+    _current.reset(token)
 
 
 @contextlib.contextmanager
-def acting_as(name: str) -> Iterator[None]:
-    """Attribute writes made outside a request (CLI, seed, jobs) to a named system actor."""
-    token = _cli_actor.set(name)
+def acting_for(actor: Actor) -> Iterator[None]:
+    """Attribute the writes made inside the block to `actor`."""
+    token = _current.set(actor)
     try:
         yield
     finally:
-        _cli_actor.reset(token)
+        _current.reset(token)
 
 
-def _actor() -> dict[str, object]:
-    if has_request_context():
-        ip = request.remote_addr or ""
-        user = current_user
-        if user is not None and getattr(user, "is_authenticated", False):
-            return {"user_id": user.id, "username": user.username, "role": user.role, "ip": ip}
-        return {"user_id": None, "username": "", "role": "", "ip": ip}
-    return {"user_id": None, "username": _cli_actor.get() or "system", "role": "system", "ip": ""}
+def acting_as(name: str) -> contextlib.AbstractContextManager[None]:
+    """Attribute writes made outside a request (CLI, seed, jobs) to a named system actor."""
+    return acting_for(_system(name))
+
+
+def current_actor() -> Actor:
+    """The actor set now, or the "system" actor when nobody set one."""
+    return _current.get() or _NOBODY
 
 
 def actor_name() -> str:
     """Who is acting now, as a progress log names them: the clerk's name, or the system actor."""
-    if has_request_context() and getattr(current_user, "is_authenticated", False):
-        return current_user.full_name or current_user.username
-    return _cli_actor.get() or "system"
+    return current_actor().name
 
 
 def _plain(key: str, value: object) -> object:
@@ -120,17 +217,18 @@ def _object_id(obj: object | None) -> str:
 
 
 def _row(
-    event_name: str, obj: object | None, changes: dict | None, summary: str = "", actor: User | None = None
+    event_name: AuditEvent, obj: object | None, changes: dict | None, summary: str = "", actor: User | None = None
 ) -> dict:
     row = {
         "at": utcnow(),
-        "event": event_name,
+        "event": event_name.value,
         "object_type": obj.__tablename__ if obj is not None else "",
         "object_id": _object_id(obj),
         "summary": (summary or (str(obj) if obj is not None else ""))[:200],
         "changes": json.dumps(changes, ensure_ascii=False, sort_keys=True) if changes else "",
     }
-    row.update(_actor())
+    now = current_actor()
+    row.update({"user_id": now.user_id, "username": now.username, "role": now.role, "ip": now.ip})
     if actor is not None:
         row.update({"user_id": actor.id, "username": actor.username, "role": actor.role})
     return row
@@ -138,7 +236,7 @@ def _row(
 
 def record(
     session: Session,
-    event_name: str,
+    event_name: AuditEvent,
     obj: object | None = None,
     summary: str = "",
     changes: dict | None = None,
@@ -147,7 +245,10 @@ def record(
     """Queue an audit row for a non-CRUD event (login, export, reveal, 403...); it is written at commit.
 
     `actor` names the account concerned when nobody is logged in yet (failed logins, lockouts).
+    A plain string is refused, so a misspelt event fails in the tests instead of reaching the log.
     """
+    if not isinstance(event_name, AuditEvent):
+        raise TypeError(f"audit event must be an AuditEvent, not {event_name!r}")
     _pending(session).append(_row(event_name, obj, changes, summary, actor))
 
 
@@ -187,7 +288,9 @@ def row_hash(prev_hash: str, row: Mapping[str, object], key: bytes) -> str:
 
 
 def _append_chain(session: Session, rows: list[dict]) -> None:
-    key = chain_key(current_app.config)
+    if _chain_key_source is None:
+        raise RuntimeError("audit.install() was not given the chain key")
+    key = _chain_key_source()
     conn = session.connection()
     head = AuditHead.__table__
     # Touch the head row first: a row lock on PostgreSQL, the write lock on SQLite. Concurrent
@@ -339,7 +442,7 @@ def _after_flush(session: Session, flush_context: object) -> None:
     rows = []
     for obj in session.new:
         if not isinstance(obj, AuditLog):
-            rows.append(_row("create", obj, _changes(obj, created=True)))
+            rows.append(_row(AuditEvent.CREATE, obj, _changes(obj, created=True)))
     for obj in session.dirty:
         if isinstance(obj, AuditLog) or not session.is_modified(obj, include_collections=True):
             continue
@@ -349,15 +452,25 @@ def _after_flush(session: Session, flush_context: object) -> None:
         if isinstance(obj, User) and set(changes) <= {"failed_logins", "locked_until", "session_epoch"}:
             continue  # login counters are audited as login events, not as edits
         if changes:
-            rows.append(_row("update", obj, changes))
+            rows.append(_row(AuditEvent.UPDATE, obj, changes))
     for obj in session.deleted:
         if not isinstance(obj, AuditLog):
-            rows.append(_row("delete", obj, None))
+            rows.append(_row(AuditEvent.DELETE, obj, None))
     # Written by _before_commit on the same connection, so the change and its audit commit together.
     _pending(session).extend(rows)
 
 
-def install(session_factory: type[Session] | Session) -> None:
+_chain_key_source: Callable[[], bytes] | None = None
+
+
+def install(session_factory: type[Session] | Session, key_source: Callable[[], bytes]) -> None:
+    """Hang the audit hooks on the sessions; `key_source` gives the chain key at each commit.
+
+    The key is asked for at commit, not passed once, because every app (and every test's app)
+    built in the process shares the hooks but may have a key of its own.
+    """
+    global _chain_key_source
+    _chain_key_source = key_source
     event.listen(session_factory, "after_flush", _after_flush)
     event.listen(session_factory, "before_commit", _before_commit)
     event.listen(session_factory, "after_rollback", _after_rollback)

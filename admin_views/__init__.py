@@ -50,7 +50,7 @@ class HomeView(AdminIndexView):
     def index(self):
         from lifecycle.dashboard import dashboard_figures
 
-        return self.render("admin/home.html", figures=dashboard_figures(current_user))
+        return self.render("admin/home.html", figures=dashboard_figures(db.session, current_user))
 
 
 def init_admin(app: Flask) -> Admin:

@@ -37,7 +37,7 @@ class AccountView(BaseView):
             else:
                 user.set_password(form.new_password.data)
                 user.session_epoch += 1  # other sessions of this account end; this one is renewed below
-                audit.record(db.session, "password_change", user, summary=f"修改密码：{user.username}")
+                audit.record(db.session, audit.AuditEvent.PASSWORD_CHANGE, user, summary=f"修改密码：{user.username}")
                 db.session.commit()
                 session.clear()
                 login_user(user)

@@ -34,7 +34,7 @@ WRITE_ENDPOINTS = {"edit_view", "delete_view", "ajax_update", "action_view"}
 
 def forbid() -> t.NoReturn:
     """Refuse with 403, leaving an audit row of the attempt (MLPS 2.0: 访问控制事件留痕)."""
-    audit.record(db.session, "forbidden", summary=f"{request.method} {request.full_path}"[:200])
+    audit.record(db.session, audit.AuditEvent.FORBIDDEN, summary=f"{request.method} {request.full_path}"[:200])
     db.session.commit()
     abort(403)
 

@@ -359,7 +359,10 @@ class CaseView(
             flash("请填写查看完整信息的理由。", "error")
             return redirect(url_for(".details_view", id=case.id))
         audit.record(
-            db.session, "reveal", case, summary=f"查看{case.applicant.name}的完整证件号码和电话：{reason}"[:200]
+            db.session,
+            audit.AuditEvent.REVEAL,
+            case,
+            summary=f"查看{case.applicant.name}的完整证件号码和电话：{reason}"[:200],
         )
         db.session.commit()
         return self.render(

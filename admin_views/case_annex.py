@@ -69,7 +69,7 @@ class AnnexMixin:
             return redirect(self.get_url(".details_view", id=case.id))
         pdf = render_sheets([one])
         annex = one.annex
-        audit.record(db.session, "pdf", case, f"打印《{annex.title}》（附件{number}）")
+        audit.record(db.session, audit.AuditEvent.PDF, case, f"打印《{annex.title}》（附件{number}）")
         db.session.commit()
         current_app.logger.info("%s 打印 %s 附件%s", current_user.username, case.number, number)
         return download(pdf, file_name(case, annex), "application/pdf")

@@ -126,7 +126,7 @@ class ExportJobView(ConsoleModelView):
     def cancel_view(self):
         job = self._own()
         if export.cancel(job):
-            audit.record(db.session, "batch_export", job, f"取消导出任务 #{job.id}")
+            audit.record(db.session, audit.AuditEvent.BATCH_EXPORT, job, f"取消导出任务 #{job.id}")
             db.session.commit()
             remove_export_files(job.id)
             flash(f"导出任务 #{job.id} 已取消，已生成的部分文件将被删除。", "success")
@@ -147,7 +147,7 @@ class ExportJobView(ConsoleModelView):
         if not path.is_file():
             flash("导出文件已不存在（可能已超过保留期被删除），请重新导出。", "error")
             return redirect(self.get_url(".details_view", id=job.id))
-        audit.record(db.session, "download", job, f"下载导出任务 #{job.id}（{job.total} 件）")
+        audit.record(db.session, audit.AuditEvent.DOWNLOAD, job, f"下载导出任务 #{job.id}（{job.total} 件）")
         db.session.commit()
         mimetype = "application/pdf" if path.suffix == ".pdf" else "application/zip"
         return send_file(path, mimetype=mimetype, as_attachment=True, download_name=job.file_name)

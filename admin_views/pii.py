@@ -93,7 +93,7 @@ class ExportMixin:
         rows = [[getter(model) for _, getter in self.export_columns] for model in models]
         audit.record(
             db.session,
-            "export",
+            audit.AuditEvent.EXPORT,
             summary=f"导出{self.export_title} {len(rows)} 行({file_format})",
             changes={
                 "filters": request.query_string.decode("utf-8", "replace")[:500],
@@ -145,7 +145,11 @@ class IdNumberSearchMixin:
         ).all()
         from models.identifiers import mask_id_number
 
-        audit.record(db.session, "search_id", summary=f"按证件号码查找 {mask_id_number(number)}：{len(matches)} 人")
+        audit.record(
+            db.session,
+            audit.AuditEvent.SEARCH_ID,
+            summary=f"按证件号码查找 {mask_id_number(number)}：{len(matches)} 人",
+        )
         db.session.commit()
         if not matches:
             flash("未找到该证件号码对应的申请人(或不在您的管辖范围内)。", "warning")

@@ -6,6 +6,7 @@ from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, Fil
 from wtforms import PasswordField
 from wtforms.validators import Optional
 
+import audit
 from admin_views.base import ConsoleModelView
 from auth.passwords import password_error
 from extensions import db
@@ -113,29 +114,7 @@ class AuditLogView(ConsoleModelView):
         "changes": "变更内容",
         "ip": "IP地址",
     }
-    EVENTS = [
-        ("create", "新增"),
-        ("update", "修改"),
-        ("delete", "删除"),
-        ("login", "登录"),
-        ("login_failed", "登录失败"),
-        ("login_locked", "锁定期登录"),
-        ("lockout", "账号锁定"),
-        ("login_throttled", "登录限流(429)"),
-        ("logout", "退出"),
-        ("password_change", "修改密码"),
-        ("forbidden", "越权访问(403)"),
-        ("transition", "案件状态变更"),
-        ("correction", "已办结案件更正"),
-        ("followup", "差评回访办理"),
-        ("export", "导出"),
-        ("reveal", "查看完整个人信息"),
-        ("search_id", "按证件号码查找"),
-        ("pdf", "打印表单"),
-        ("batch_export", "批量导出表单"),
-        ("download", "下载导出文件"),
-        ("export_voided", "导出文件作废"),
-    ]
+    EVENTS = audit.event_choices()
     column_choices = {"event": EVENTS, "role": choices(Role) + [("system", "系统")], "object_type": OBJECT_TYPES}
     column_formatters = {"at": lambda v, c, m, n: format_beijing(m.at)}
     column_searchable_list = ["username", "summary"]

@@ -31,7 +31,7 @@ from lifecycle.evaluation_links import token_for
 from lifecycle.supervision import RATING_LABELS
 from models import Case
 from models.enums import EvaluationChannel, ReturnMethod, TerminationReason, choices
-from models.time import BEIJING, utcnow
+from models.time import beijing_date, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def _evaluation(
     # A paper 评价表 typed in by staff leaves the applicant's own link open (lifecycle.supervision).
     own = next((e for e in case.evaluations if e.channel != EvaluationChannel.PAPER), None)
     if own is not None:
-        day = own.created_at.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
+        day = beijing_date(own.created_at)
         return None, f"本件已于{day:%Y年%m月%d日}完成评价，感谢您的评价。"
     if not link_allowed:
         # The link is the applicant's alone: only the center now holding the case prints it.
@@ -169,7 +169,7 @@ def _evaluation(
         return None, "如需评价，请拨打监督电话或通过广东政务服务网“好差评”评价。"
     if link.expires_at < now:
         return None, "评价链接已过期；如需评价，请拨打监督电话或通过“好差评”系统评价。"
-    expires = link.expires_at.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
+    expires = beijing_date(link.expires_at)
     url = f"{base_url}/e/{token_for(link, secret)}"
     return url, f"请用手机扫描左侧二维码对本次服务进行评价（{expires:%Y年%m月%d日}前有效，仅可评价一次）。"
 
@@ -196,7 +196,7 @@ def sheet(
     base_url = (base_url or current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
     secret = secret or current_app.config["SECRET_KEY"].encode()
     now = now or utcnow()
-    printed_on = now.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
+    printed_on = beijing_date(now)
     evaluation_url, evaluation_note = None, ""
     if number in (4, 5):
         evaluation_url, evaluation_note = _evaluation(case, base_url, secret, now, link_allowed)

@@ -59,7 +59,9 @@ def _login_failed(response) -> bool:
 
 
 def _throttled(limit) -> None:
-    audit.record(db.session, "login_throttled", summary=f"登录失败过于频繁，已暂停受理：{limit.limit}"[:200])
+    audit.record(
+        db.session, audit.AuditEvent.LOGIN_THROTTLED, summary=f"登录失败过于频繁，已暂停受理：{limit.limit}"[:200]
+    )
     db.session.commit()
 
 
@@ -90,7 +92,13 @@ def login():
         now = utcnow()
         password_ok = _password_matches(user, form.password.data)
         if user is not None and user.locked_until and user.locked_until > now:
-            audit.record(db.session, "login_locked", user, summary=f"锁定期内尝试登录：{user.username}", actor=user)
+            audit.record(
+                db.session,
+                audit.AuditEvent.LOGIN_LOCKED,
+                user,
+                summary=f"锁定期内尝试登录：{user.username}",
+                actor=user,
+            )
             db.session.commit()
             flash(_BAD_LOGIN, "error")
         elif user is not None and user.active and password_ok:
@@ -99,25 +107,27 @@ def login():
             session.clear()  # a fresh session at login (no fixation)
             login_user(user)
             start_session_clock()
-            audit.record(db.session, "login", user, summary=f"登录：{user.username}", actor=user)
+            audit.record(db.session, audit.AuditEvent.LOGIN, user, summary=f"登录：{user.username}", actor=user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         else:
             if user is not None:
                 user.failed_logins += 1
-                audit.record(db.session, "login_failed", user, summary=f"登录失败：{user.username}", actor=user)
+                audit.record(
+                    db.session, audit.AuditEvent.LOGIN_FAILED, user, summary=f"登录失败：{user.username}", actor=user
+                )
                 if user.failed_logins >= MAX_FAILURES:
                     user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
                     user.failed_logins = 0
                     audit.record(
                         db.session,
-                        "lockout",
+                        audit.AuditEvent.LOCKOUT,
                         user,
                         summary=f"连续{MAX_FAILURES}次失败，锁定{LOCK_MINUTES}分钟",
                         actor=user,
                     )
             else:
-                audit.record(db.session, "login_failed", None, summary="登录失败：未知用户名")
+                audit.record(db.session, audit.AuditEvent.LOGIN_FAILED, None, summary="登录失败：未知用户名")
             db.session.commit()
             flash(_BAD_LOGIN, "error")
     return render_template("auth/login.html", form=form)
@@ -128,7 +138,7 @@ def login():
 def logout():
     user = db.session.get(User, current_user.id)
     user.session_epoch += 1  # a replayed cookie of this session no longer loads the user
-    audit.record(db.session, "logout", user, summary=f"退出：{user.username}")
+    audit.record(db.session, audit.AuditEvent.LOGOUT, user, summary=f"退出：{user.username}")
     db.session.commit()
     logout_user()
     session.clear()

@@ -32,7 +32,7 @@ from extensions import db
 from lifecycle.scope import scope_clause
 from models import Case, ExportChunk, ExportJob, ExportJobCase, User
 from models.enums import ExportFormat, ExportItemState, ExportStatus
-from models.time import BEIJING, utcnow
+from models.time import beijing_date, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def job_dir(job_id: int) -> Path:
 
 
 def download_name(job: ExportJob, extension: str) -> str:
-    day = job.created_at.replace(tzinfo=dt.UTC).astimezone(BEIJING)
+    day = beijing_date(job.created_at)
     return f"帮办代办表单_{day:%Y%m%d}_任务{job.id}.{extension}"
 
 
@@ -134,7 +134,13 @@ def void(job: ExportJob, reason: str) -> None:
     job.status = ExportStatus.EXPIRED.value
     job.file_path = None
     job.error = reason
-    audit.record(db.session, "export_voided", job, f"导出任务 #{job.id} 作废：{reason}", changes={"owner": job.user_id})
+    audit.record(
+        db.session,
+        audit.AuditEvent.EXPORT_VOIDED,
+        job,
+        f"导出任务 #{job.id} 作废：{reason}",
+        changes={"owner": job.user_id},
+    )
 
 
 def void_if_out_of_scope(job: ExportJob) -> int:
@@ -190,7 +196,7 @@ def create_job(user: User, case_ids: list[int], annexes: list[int], file_format:
         )
     audit.record(
         db.session,
-        "batch_export",
+        audit.AuditEvent.BATCH_EXPORT,
         job,
         f"批量导出表单 {len(ordered)} 件（附件{job.annexes}，{job.format_label}）",
         changes={"requested": len(wanted), "in_scope": len(ordered)},
@@ -343,7 +349,7 @@ def render_chunk(job_id: int, index: int) -> bool:
         temporary.unlink(missing_ok=True)
     audit.record(
         db.session,
-        "pdf",
+        audit.AuditEvent.PDF,
         job,
         f"批量导出任务#{job_id} 第{index + 1}块生成 {len(rendered)} 件",
         changes={"cases": rendered, "annexes": job.annex_numbers},
@@ -406,7 +412,7 @@ def assemble(job_id: int) -> None:
         job.status = ExportStatus.FAILED.value
         job.error = "没有生成任何表单：所选案件均失败或所选表单均不适用，详见失败清单。"
         job.finished_at = utcnow()
-        audit.record(db.session, "batch_export", job, f"导出任务 #{job_id} 失败：没有生成任何表单")
+        audit.record(db.session, audit.AuditEvent.BATCH_EXPORT, job, f"导出任务 #{job_id} 失败：没有生成任何表单")
         db.session.commit()
         _remove_parts(job_id)
         return
@@ -447,7 +453,7 @@ def assemble(job_id: int) -> None:
     if done:
         audit.record(
             db.session,
-            "batch_export",
+            audit.AuditEvent.BATCH_EXPORT,
             job,
             f"导出任务 #{job_id} 完成：{tally[DONE]} 件已生成，{tally[FAILED]} 件未生成",
             changes={"file": name, "bytes": final.stat().st_size},

@@ -124,7 +124,7 @@ def correct(
         case.logs.append(CaseLog(at=when, content=f"更正：{detail}；理由：{reason}", author=author))
         audit.record(
             session,
-            "correction",
+            audit.AuditEvent.CORRECTION,
             case,
             summary=f"{case.number} 更正：{'、'.join(title for title, _, _ in changes)}",
             changes={"corrected": [[title, old, new] for title, old, new in changes], "reason": reason},

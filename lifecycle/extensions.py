@@ -92,7 +92,9 @@ def request_extension(
         session.add(extension)
         content = f"申请延期：拟由{case.promised_date}延至{new_date}，理由：{reason}"
         case.logs.append(CaseLog(at=when, agent=case.agent, content=content, author=_name(actor)))
-        audit.record(session, "extension_request", case, summary=f"{case.number} {content}"[:200], actor=actor)
+        audit.record(
+            session, audit.AuditEvent.EXTENSION_REQUEST, case, summary=f"{case.number} {content}"[:200], actor=actor
+        )
     commit(session)
     return extension
 
@@ -140,7 +142,7 @@ def decide_extension(
         case.logs.append(CaseLog(at=when, agent=case.agent, content=content, author=_name(actor)))
         audit.record(
             session,
-            "extension_" + ("approve" if approve else "refuse"),
+            audit.AuditEvent.EXTENSION_APPROVE if approve else audit.AuditEvent.EXTENSION_REFUSE,
             case,
             summary=f"{case.number} {content}"[:200],
             changes={"extension": extension.id, "promised_date": [str(old), str(case.promised_date)]},

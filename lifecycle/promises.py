@@ -19,7 +19,7 @@ from lifecycle.deadlines import BureauCalendar, is_assumed_year, load_calendar, 
 from lifecycle.errors import TransitionError, commit
 from models import Case, CaseLog, User
 from models.enums import Mode, Role, Status
-from models.time import to_beijing, utcnow
+from models.time import beijing_date, utcnow
 
 # Statuses whose promised date still matters (a submitted delegated case has none yet).
 OPEN_STATUSES = (Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED)
@@ -69,7 +69,7 @@ def extend_for_pause(case: Case, suspended_on: dt.date, resumed_on: dt.date) -> 
 
 
 def _log_day(entry: CaseLog) -> dt.date:
-    return to_beijing(entry.at).date()
+    return beijing_date(entry.at)
 
 
 def clock_start(case: Case) -> dt.date | None:
@@ -81,7 +81,7 @@ def clock_start(case: Case) -> dt.date | None:
         start = case.received_date
     if start is None:
         return None
-    handed = [to_beijing(h.at).date() for h in case.handoffs]
+    handed = [beijing_date(h.at) for h in case.handoffs]
     later = [day for day in handed if day >= start]
     return max(later) if later else start
 
@@ -152,7 +152,7 @@ def recompute_assumed(session: Session, actor: User, at: dt.datetime | None = No
         case.logs.append(CaseLog(at=when, agent=case.agent, content=text, author=author))
         audit.record(
             session,
-            "promise_recompute",
+            audit.AuditEvent.PROMISE_RECOMPUTE,
             case,
             summary=f"{case.number} {text}"[:200],
             changes={"promised_date": [str(old), str(deadline.date)], "promised_assumed": assumed},

@@ -25,7 +25,7 @@ from lifecycle.scope import can_change_case
 from models import Case, Complaint, Evaluation, FollowUp, User
 from models.enums import AppealOutcome, ComplaintChannel, EvaluationChannel, FollowUpStatus, Role, Status
 from models.identifiers import normalize_phone, phone_error
-from models.time import BEIJING, utcnow
+from models.time import beijing_date, utcnow
 
 DEFAULT_FOLLOWUP_WORKING_DAYS = 15
 EVALUABLE = (Status.COMPLETED, Status.TERMINATED, Status.ARCHIVED)
@@ -153,7 +153,7 @@ def record_evaluation(
         **values,
     )
     session.add(evaluation)
-    open_followup_if_bad(session, evaluation, days, when.replace(tzinfo=dt.UTC).astimezone(BEIJING).date())
+    open_followup_if_bad(session, evaluation, days, beijing_date(when))
     session.commit()
     return evaluation
 
@@ -227,7 +227,7 @@ def record_complaint(
     complaint.followup = FollowUp(
         case=case,
         assignee=assignee,
-        due_date=add_working_days(when.replace(tzinfo=dt.UTC).astimezone(BEIJING).date(), days, load_calendar(session)),
+        due_date=add_working_days(beijing_date(when), days, load_calendar(session)),
         status=FollowUpStatus.OPEN.value,
     )
     session.add(complaint)
@@ -274,7 +274,7 @@ def _give_feedback(fu: FollowUp, data: dict, when: dt.datetime, author: str) -> 
 
 
 def _close(fu: FollowUp, data: dict, when: dt.datetime, author: str) -> FollowUpStatus:
-    fu.closed_date = when.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
+    fu.closed_date = beijing_date(when)
     return FollowUpStatus.CLOSED
 
 
@@ -359,7 +359,7 @@ def advance_followup(
     followup.status = step.apply(followup, values, at or utcnow(), actor.full_name or actor.username).value
     audit.record(
         session,
-        "followup",
+        audit.AuditEvent.FOLLOWUP,
         followup,
         summary=f"{followup} {label}",
         changes={"step": name, "status": [before, followup.status]},

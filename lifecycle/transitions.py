@@ -24,7 +24,7 @@ from lifecycle.promises import extend_for_pause, promise_from
 from lifecycle.scope import can_change_case
 from models import Case, CaseHandoff, CaseLog, User
 from models.enums import MaterialForm, Mode, ResultDelivery, ReturnMethod, Role, Status, TerminationReason, label
-from models.time import BEIJING, utcnow
+from models.time import beijing_date, utcnow
 
 DELEGATED = frozenset({Mode.DELEGATED})
 ASSISTED = frozenset({Mode.ON_SITE, Mode.REMOTE, Mode.DOOR_TO_DOOR})
@@ -489,7 +489,7 @@ def transition(
     if spec is None:
         raise TransitionError("未知的操作")
     when = at or utcnow()
-    today = when.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
+    today = beijing_date(when)
     values = dict(data or {})
     values["today"] = today
     values["now"] = when
@@ -513,7 +513,7 @@ def transition(
             issue_link(case, when)
         audit.record(
             session,
-            "transition",
+            audit.AuditEvent.TRANSITION,
             case,
             summary=f"{case.number} {spec.label}",
             changes={"transition": name, "status": [before, case.status], "center": case.center.name},

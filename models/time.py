@@ -16,6 +16,11 @@ def to_beijing(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC).astimezone(BEIJING)
 
 
+def beijing_date(value: dt.datetime) -> dt.date:
+    """The Beijing calendar day of a stored UTC time: the day a deadline counts from or a form prints."""
+    return value.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
+
+
 def format_beijing(value: dt.datetime | None) -> str:
     local = to_beijing(value)
     return local.strftime("%Y-%m-%d %H:%M:%S +08:00") if local else ""

@@ -6,7 +6,6 @@ import datetime as dt
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,7 +18,7 @@ from models.time import utcnow
 _hasher = PasswordHasher()
 
 
-class User(UserMixin, db.Model):
+class User(db.Model):
     __tablename__ = "user"
     __table_args__ = (CheckConstraint(check_in("role", Role), name="role"),)
 
@@ -50,12 +49,30 @@ class User(UserMixin, db.Model):
         except (VerificationError, InvalidHashError):
             return False
 
+    # Flask-Login's user protocol, written out instead of inherited from its UserMixin so that
+    # models/ imports no web framework (lifecycle/ and workers use User without one).
+    __hash__ = object.__hash__
+
     @property
     def is_active(self) -> bool:  # Flask-Login consults this on every request
         return self.active
 
+    @property
+    def is_authenticated(self) -> bool:
+        return self.is_active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
     def get_id(self) -> str:
         return f"{self.id}:{self.session_epoch}"
+
+    def __eq__(self, other: object) -> bool:
+        # As UserMixin compared: the same account in the same session epoch.
+        if isinstance(other, User):
+            return self.get_id() == other.get_id()
+        return NotImplemented
 
     @property
     def role_label(self) -> str:
