@@ -71,6 +71,25 @@ def _exclusive(lock: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _cheapen_demo_passwords() -> None:
+    """The demo accounts keep their password, hashed with argon2's cheapest parameters.
+
+    A login verifies against the stored hash's own parameters, and the real ones (64 MiB, t=3) cost
+    a fifth of a second of CPU; the suite logs the demo accounts in hundreds of times. Accounts made
+    in tests (test_auth, test_login_defences) and `flask seed --demo` itself keep the real hasher.
+    Written past the ORM so it leaves no audit row: the template's audit log stays the seed's.
+    """
+    from argon2 import PasswordHasher
+
+    from models import User
+    from seed.data.people import DEMO_PASSWORD
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    table = User.__table__
+    with db.engine.begin() as conn:
+        conn.execute(table.update().values(password_hash=cheap.hash(DEMO_PASSWORD)))
+
+
 def _build(url: str, demo: bool) -> None:
     from flask_migrate import upgrade
 
@@ -84,6 +103,7 @@ def _build(url: str, demo: bool) -> None:
 
             with audit.acting_as("seed"):
                 seed_demo(db.session)
+            _cheapen_demo_passwords()
         db.session.remove()
         db.engine.dispose()
 
