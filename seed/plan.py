@@ -36,10 +36,12 @@ from seed.data.places import (
     TOWNS,
 )
 
+# GB 32100 credit-code characters, and the GB 11714 weights of the organization code inside it.
 _CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
 
 
+# ---------------------------------------------------------------------------------------------
 # Plan data structures (pure data, built deterministically before touching the database)
 # ---------------------------------------------------------------------------------------------
 
