@@ -4,7 +4,7 @@ recorded and its slip signed before closing, and every step told in the progress
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from extensions import db
@@ -93,3 +93,19 @@ def test_terminated_cases_were_recorded_then_signed_or_truthfully_unreachable(cl
     login_as(client, "qu_admin")
     page = client.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
     assert "委托人无法联系，未签收（原件由本机构保管）" in page and "无法联系，材料由本机构保管" in page
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables
+    }
+
+
+def test_seeding_the_demo_again_adds_nothing_not_even_an_audit_row(demo_app):
+    before = _row_counts()
+    assert before["case"] == 340 and before["audit_log"] > 1000
+    result = demo_app.test_cli_runner().invoke(args=["seed", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert "演示数据就绪：机构 51，部门 11，事项 33，代办员 40，申请人 180，案件 340，评价 202" in result.output
+    db.session.expire_all()
+    assert _row_counts() == before
