@@ -13,7 +13,7 @@ from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload, selectinload
 
 import audit
-from admin_views.base import STAFF_ROLES, ConsoleModelView, DynamicOptionsFilter, IntInListFilter
+from admin_views.base import ConsoleModelView, DynamicOptionsFilter, IntInListFilter
 from admin_views.case_annex import AnnexMixin, BatchExportMixin
 from admin_views.case_correction import CorrectionMixin
 from admin_views.case_lifecycle import LifecycleMixin
@@ -39,6 +39,7 @@ from lifecycle.scope import scope_clause
 from models import Agent, Case, CaseFee, CaseMaterial, Center, ServiceItem
 from models.case import case_item
 from models.enums import (
+    STAFF_ROLES,
     DelegationScope,
     MaterialForm,
     Mode,

@@ -10,7 +10,6 @@ from admin_views.base import forbid
 from extensions import db
 from lifecycle.corrections import (
     CORRECTABLE_FIELDS,
-    CORRECTOR_ROLES,
     NEVER_CORRECTED,
     CorrectionError,
     can_correct,
@@ -21,7 +20,7 @@ from lifecycle.corrections import (
 from lifecycle.errors import ConflictError
 from lifecycle.scope import can_change_case
 from models import Case
-from models.enums import Role
+from models.enums import ADMIN_ROLES, Role
 
 
 class CorrectionMixin:
@@ -57,7 +56,7 @@ class CorrectionMixin:
 
     @expose("/correct/", methods=("GET", "POST"))
     def correct_view(self):
-        if Role(current_user.role) not in CORRECTOR_ROLES:
+        if Role(current_user.role) not in ADMIN_ROLES:
             forbid()
         case = self._case_in_write_scope(request.args.get("id"))
         if case is None:

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.validators import DataRequired, Length, Optional
 
-from admin_views.base import ADMIN_ROLES, STAFF_ROLES, ConsoleModelView, IntEqualFilter, forbid
+from admin_views.base import ConsoleModelView, IntEqualFilter, forbid
 from admin_views.reference import TownFilter
 from extensions import db
 from lifecycle.errors import ConflictError, RuleError, TransitionError
@@ -27,6 +27,8 @@ from lifecycle.supervision import (
 )
 from models import Case, Complaint, Evaluation, FollowUp, User
 from models.enums import (
+    ADMIN_ROLES,
+    STAFF_ROLES,
     AppealOutcome,
     ComplaintChannel,
     EvaluationChannel,

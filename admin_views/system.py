@@ -11,7 +11,7 @@ from annexes import batch
 from auth.passwords import password_error
 from extensions import db
 from models import AuditLog, User
-from models.enums import Role, choices
+from models.enums import DISTRICT_WIDE_ROLES, Role, choices
 from models.time import format_beijing
 
 
@@ -97,7 +97,7 @@ OBJECT_TYPES = [
 
 
 class AuditLogView(ConsoleModelView):
-    read_roles = frozenset({Role.DISTRICT_ADMIN, Role.AUDITOR})
+    read_roles = DISTRICT_WIDE_ROLES
     write_roles = frozenset()
     delete_roles = frozenset()
     can_export = False

@@ -16,11 +16,10 @@ import audit
 from lifecycle.errors import TransitionError, commit
 from lifecycle.scope import can_change_case
 from models import Case, CaseExtension, CaseLog, User
-from models.enums import ExtensionStatus, Role, Status, Tier, label
+from models.enums import STAFF_ROLES, ExtensionStatus, Role, Status, Tier, label
 from models.time import utcnow
 
 EXTENDABLE = frozenset({Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED})
-REQUESTERS = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
 
 
 def _name(user: User) -> str:
@@ -33,7 +32,7 @@ def pending_of(case: Case) -> CaseExtension | None:
 
 def request_refusal(case: Case, user: User) -> str | None:
     """Why `user` may not ask to extend `case` now; None if they may."""
-    if Role(user.role) not in REQUESTERS:
+    if Role(user.role) not in STAFF_ROLES:
         return f"{label(Role(user.role))}不能申请延期"
     if not can_change_case(user, case):
         return "该案件不在您的办理范围内"

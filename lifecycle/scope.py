@@ -17,11 +17,11 @@ from models import (
     FollowUp,
     User,
 )
-from models.enums import Role
+from models.enums import DISTRICT_WIDE_ROLES, Role
 
 
 def is_district_wide(user: User) -> bool:
-    return user.role in (Role.DISTRICT_ADMIN, Role.AUDITOR)
+    return user.role in DISTRICT_WIDE_ROLES
 
 
 def visible_center_ids(user: User) -> list[int] | None:

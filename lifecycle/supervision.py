@@ -23,7 +23,7 @@ from lifecycle.deadlines import add_working_days, load_calendar
 from lifecycle.errors import RuleError, TransitionError, commit
 from lifecycle.scope import can_change_case
 from models import Case, Complaint, Evaluation, FollowUp, User
-from models.enums import AppealOutcome, ComplaintChannel, EvaluationChannel, FollowUpStatus, Role, Status
+from models.enums import ADMIN_ROLES, AppealOutcome, ComplaintChannel, EvaluationChannel, FollowUpStatus, Role, Status
 from models.identifiers import normalize_phone, phone_error
 from models.time import BEIJING, utcnow
 
@@ -310,11 +310,10 @@ STEPS: dict[str, Step] = {
 
 
 # 申诉复核 judges the review itself, so it is not left to the station that was reviewed.
-APPEAL_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
 
 
 def _may(user: User, step: Step) -> bool:
-    return step.name != "appeal" or Role(user.role) in APPEAL_ROLES
+    return step.name != "appeal" or Role(user.role) in ADMIN_ROLES
 
 
 def _applies(step: Step, followup: FollowUp) -> bool:

@@ -23,14 +23,23 @@ from lifecycle.evaluation_links import issue_link
 from lifecycle.promises import extend_for_pause, promise_from
 from lifecycle.scope import can_change_case
 from models import Case, CaseHandoff, CaseLog, User
-from models.enums import MaterialForm, Mode, ResultDelivery, ReturnMethod, Role, Status, TerminationReason, label
+from models.enums import (
+    LOWER_TIER_ROLES,
+    STAFF_ROLES,
+    MaterialForm,
+    Mode,
+    ResultDelivery,
+    ReturnMethod,
+    Role,
+    Status,
+    TerminationReason,
+    label,
+)
 from models.time import BEIJING, utcnow
 
 DELEGATED = frozenset({Mode.DELEGATED})
 ASSISTED = frozenset({Mode.ON_SITE, Mode.REMOTE, Mode.DOOR_TO_DOOR})
 ALL_MODES = DELEGATED | ASSISTED
-STAFF = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
-LOWER_TIERS = frozenset({Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
 OPEN = frozenset({Status.SUBMITTED, Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED})
 CLOSED = frozenset({Status.COMPLETED, Status.TERMINATED, Status.REJECTED})
 # Guangdong 好差评: a case not rated within 7 days counts as rated by default, so it may be filed.
@@ -311,7 +320,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.SUBMITTED}),
             Status.ACCEPTED,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             guards=(_has_agent, _acceptance_papers, _has_materials),
             fields=("agent", "application_confirmed", "undertaking_confirmed", "agreement_signed"),
             apply=_accept,
@@ -322,7 +331,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.SUBMITTED}),
             Status.REJECTED,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             guards=(_reason,),
             fields=("reason",),
             irreversible=True,
@@ -334,7 +343,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.ACCEPTED, Status.REGISTERED}),
             Status.IN_PROGRESS,
             ALL_MODES,
-            STAFF,
+            STAFF_ROLES,
             apply=_start,
         ),
         Transition(
@@ -343,7 +352,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.IN_PROGRESS}),
             Status.SUSPENDED,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             guards=(_reason,),
             fields=("reason",),
             apply=_suspend,
@@ -354,7 +363,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.SUSPENDED}),
             Status.IN_PROGRESS,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             apply=_resume,
         ),
         Transition(
@@ -363,7 +372,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.IN_PROGRESS}),
             None,
             ALL_MODES,
-            STAFF,
+            STAFF_ROLES,
             guards=(_result_record,),
             fields=(
                 "completion_result",
@@ -381,7 +390,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.IN_PROGRESS}),
             Status.COMPLETED,
             ALL_MODES,
-            STAFF,
+            STAFF_ROLES,
             guards=(_completion_signed, _originals_settled),
             fields=("completion_signed", "materials_returned"),
             irreversible=True,
@@ -395,7 +404,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED}),
             None,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             guards=(_termination_record,),
             fields=("termination_reason", "termination_text", "materials_return_method", "materials_return_note"),
             apply=_record_termination,
@@ -406,7 +415,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED}),
             Status.TERMINATED,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             guards=(_termination_signed_or_unreachable, _originals_settled),
             fields=("termination_signed", "materials_returned"),
             irreversible=True,
@@ -419,7 +428,7 @@ TRANSITIONS: dict[str, Transition] = {
             CLOSED,
             Status.ARCHIVED,
             ALL_MODES,
-            STAFF,
+            STAFF_ROLES,
             guards=(_evaluated_or_window_passed,),
             apply=_archive,
         ),
@@ -429,7 +438,7 @@ TRANSITIONS: dict[str, Transition] = {
             OPEN,
             None,
             ALL_MODES,
-            LOWER_TIERS,
+            LOWER_TIER_ROLES,
             guards=(_reason, _has_parent),
             fields=("reason",),
             apply=_hand_off,
