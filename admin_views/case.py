@@ -30,12 +30,12 @@ from lifecycle.deadlines import (
     ON_TIME,
     OVERDUE,
     PAUSED,
-    RUNNING_STATUSES,
     deadline_state,
     due_soon_limit,
     load_calendar,
 )
 from lifecycle.scope import scope_clause
+from lifecycle.transitions import RUNNING
 from models import Agent, Case, CaseFee, CaseMaterial, Center, ServiceItem
 from models.case import case_item
 from models.enums import (
@@ -196,7 +196,7 @@ class DeadlineFilter(BaseSQLAFilter):
 
     def apply(self, query, value, alias=None):
         today = today_beijing()
-        running = Case.status.in_(RUNNING_STATUSES)
+        running = Case.status.in_(RUNNING)
         if value == OVERDUE:
             return query.filter(running, Case.promised_date < today)
         if value == DUE_SOON:

@@ -25,6 +25,7 @@ from lifecycle.transitions import (
     Transition,
     available,
     fields_for,
+    happy_path,
     refusal,
     transition,
     transition_many,
@@ -34,16 +35,14 @@ from models.enums import MaterialForm, Mode, ResultDelivery, ReturnMethod, Role,
 from models.keys import parse_key, parse_keys
 from models.time import utcnow
 
-DELEGATED_STEPS = [Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.COMPLETED, Status.ARCHIVED]
-ASSISTED_STEPS = [Status.REGISTERED, Status.IN_PROGRESS, Status.COMPLETED, Status.ARCHIVED]
-# Where a state that is not on the main line sits on the step bar.
+# Where a state that is not on the main line (lifecycle.transitions.happy_path) sits on the step bar.
 _STEP_OF = {Status.SUSPENDED: Status.IN_PROGRESS, Status.TERMINATED: Status.COMPLETED, Status.REJECTED: Status.ACCEPTED}
 MAX_BULK = 500
 
 
 def step_bar(case: Case) -> list[dict[str, t.Any]]:
     """The steps of the case's mode, each marked done, current or to come."""
-    steps = DELEGATED_STEPS if case.mode == Mode.DELEGATED else ASSISTED_STEPS
+    steps = happy_path(Mode(case.mode))
     status = Status(case.status)
     current = _STEP_OF.get(status, status)
     index = steps.index(current)

@@ -10,11 +10,10 @@ from sqlalchemy.orm import Session
 import audit
 from lifecycle.errors import ConflictError, committing
 from lifecycle.scope import can_change_case
+from lifecycle.transitions import ENDED
 from models import Case, CaseLog, CaseMaterial, User
-from models.enums import ADMIN_ROLES, Status
+from models.enums import ADMIN_ROLES
 from models.time import utcnow
-
-CLOSED_STATUSES = frozenset({Status.COMPLETED, Status.TERMINATED, Status.REJECTED, Status.ARCHIVED})
 
 # Descriptive wording only, with each column's length. What decides 按时办结 (status, received,
 # promised and closed dates), the evaluation, and the mode and center are never corrected: the
@@ -39,7 +38,7 @@ class CorrectionError(Exception):
 
 def is_closed(case: Case) -> bool:
     """A completed, terminated, rejected or archived case: nobody edits it any more."""
-    return case.status in CLOSED_STATUSES
+    return case.status in ENDED
 
 
 def closed_message(case: Case) -> str:

@@ -40,6 +40,8 @@ from models.time import BEIJING, utcnow
 DELEGATED = frozenset({Mode.DELEGATED})
 ASSISTED = frozenset({Mode.ON_SITE, Mode.REMOTE, Mode.DOOR_TO_DOOR})
 ALL_MODES = DELEGATED | ASSISTED
+# Where a new case starts: a delegated case waits for acceptance, the others are worked at once.
+INITIAL: dict[Mode, Status] = {mode: Status.SUBMITTED if mode in DELEGATED else Status.REGISTERED for mode in Mode}
 OPEN = frozenset({Status.SUBMITTED, Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED})
 CLOSED = frozenset({Status.COMPLETED, Status.TERMINATED, Status.REJECTED})
 # Guangdong 好差评: a case not rated within 7 days counts as rated by default, so it may be filed.
@@ -445,6 +447,50 @@ TRANSITIONS: dict[str, Transition] = {
         ),
     )
 }
+
+
+# --- the table's shape, derived for the rest of the code ------------------------------------
+# Once closed or archived a case is only corrected (lifecycle.corrections), never worked.
+ENDED = frozenset(Status) - OPEN
+# A suspended case's clock is stopped (plan 三(三)4 中止); the other open states run against it.
+PAUSED = frozenset({TRANSITIONS["suspend"].target})
+RUNNING = OPEN - PAUSED
+# The promised date exists from acceptance (registration, for the assisted modes) until closing.
+PROMISED = OPEN - TRANSITIONS["accept"].sources
+
+
+def _moves(mode: Mode) -> list[tuple[Status, Status]]:
+    """(source, target) of every status-changing transition of `mode`, in table order."""
+    return [
+        (source, spec.target)
+        for spec in TRANSITIONS.values()
+        if spec.target is not None and mode in spec.modes
+        for source in sorted(spec.sources, key=list(Status).index)
+    ]
+
+
+def _shortest_path(mode: Mode, start: Status, goal: Status) -> list[Status]:
+    """The fewest transitions from `start` to `goal` for `mode` (table order breaks ties)."""
+    paths = {start: [start]}
+    frontier = [start]
+    while frontier and goal not in paths:
+        nxt = []
+        for status in frontier:
+            for source, target in _moves(mode):
+                if source == status and target not in paths:
+                    paths[target] = paths[status] + [target]
+                    nxt.append(target)
+        frontier = nxt
+    return paths[goal]
+
+
+def happy_path(mode: Mode) -> list[Status]:
+    """The main line of a mode: from its initial status to completion, then to the archive."""
+    completed = TRANSITIONS["complete"].target
+    return (
+        _shortest_path(mode, INITIAL[mode], completed)
+        + _shortest_path(mode, completed, TRANSITIONS["archive"].target)[1:]
+    )
 
 
 def refusal(case: Case, transition: Transition, user: User) -> str | None:

@@ -141,7 +141,7 @@ def test_home_status_count_links_to_the_filtered_list(admin_client):
 
 
 def test_overdue_filter_matches_the_home_figure_and_excludes_suspended_cases(admin_client):
-    from lifecycle.deadlines import RUNNING_STATUSES
+    from lifecycle.transitions import RUNNING as RUNNING_STATUSES
     from models.time import today_beijing
 
     overdue = db.session.scalar(
@@ -157,7 +157,8 @@ def test_overdue_filter_matches_the_home_figure_and_excludes_suspended_cases(adm
 
 
 def test_due_soon_filter_lists_cases_within_two_working_days(admin_client):
-    from lifecycle.deadlines import RUNNING_STATUSES, due_soon_limit
+    from lifecycle.transitions import RUNNING as RUNNING_STATUSES
+    from lifecycle.transitions import due_soon_limit
     from models.time import today_beijing
 
     today = today_beijing()
