@@ -97,14 +97,16 @@ def _form_data(form: TransitionForm, spec: Transition) -> dict[str, t.Any]:
     return data
 
 
+def case_in_write_scope(case_id: t.Any) -> Case | None:
+    """The case with this (posted, untrusted) id if the current user may change it, else None."""
+    key = parse_key(case_id)
+    if key is None:
+        return None
+    return db.session.scalar(select(Case).where(Case.id == key, scope_clause(Case, current_user, write=True)))
+
+
 class LifecycleMixin:
     """Mixed into CaseView: the case's life as buttons, pages and bulk actions."""
-
-    def _case_in_write_scope(self, case_id: t.Any) -> Case | None:
-        key = parse_key(case_id)
-        if key is None:
-            return None
-        return db.session.scalar(select(Case).where(Case.id == key, scope_clause(Case, current_user, write=True)))
 
     def _ids_in_scope(self, ids: t.Iterable[t.Any]) -> tuple[list[Case], int]:
         """Re-select posted ids through the write scope; the count of ids that found nothing."""
@@ -202,7 +204,7 @@ class LifecycleMixin:
     def log_view(self):
         if Role(current_user.role) not in self.write_roles:
             forbid()
-        case = self._case_in_write_scope(request.args.get("id"))
+        case = case_in_write_scope(request.args.get("id"))
         if case is None:
             flash("记录不存在。", "error")
             return redirect(url_for(".index_view"))
