@@ -7,6 +7,10 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
+# The development default; `flask security-check` and a production start refuse it (security.py).
+DEFAULT_SECRET_KEY = "dev-only-not-for-production"
+
+
 def _sqlite_default() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'console.db'}"
 
@@ -26,7 +30,7 @@ def database_url(url: str) -> str:
 class Config:
     # "production" makes create_app refuse unsafe settings; see `flask security-check`.
     ENV_NAME = os.environ.get("APP_ENV", "development")
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-for-production")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
     # Key of the audit log's HMAC chain, kept out of the database so that whoever can rewrite the
     # database cannot recompute the chain. Empty: derived from SECRET_KEY, for development only
     # (production refuses to start without a key of its own).

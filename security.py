@@ -8,7 +8,8 @@ import time
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
-DEFAULT_SECRET_KEY = "dev-only-not-for-production"
+from config import DEFAULT_SECRET_KEY
+
 MIN_SECRET_KEY_LENGTH = 32
 IDLE_TIMEOUT_SECONDS = 30 * 60
 ABSOLUTE_TIMEOUT_SECONDS = 12 * 60 * 60

@@ -25,10 +25,9 @@ from extensions import db
 from lifecycle import rules
 from lifecycle.errors import ConflictError
 from lifecycle.scope import scope_clause
-from models.enums import Role
+from models.enums import ALL_ROLES, Role
 from models.keys import parse_key, parse_keys
 
-ALL_ROLES = frozenset(Role)
 WRITE_ENDPOINTS = {"edit_view", "delete_view", "ajax_update", "action_view"}
 
 
@@ -45,9 +44,6 @@ MAX_SEARCH_LENGTH = 100
 # Beyond this the list is empty anyway; the clamp keeps OFFSET (page x page size) a small integer.
 MAX_PAGE = 1_000_000
 AJAX_PAGE_LIMIT = 100
-
-STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
-ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
 
 
 STALE_MESSAGE = str(ConflictError())

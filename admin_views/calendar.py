@@ -14,8 +14,9 @@ from admin_views.base import ConsoleModelView, forbid
 from extensions import db
 from lifecycle.deadlines import is_assumed_year, load_calendar
 from lifecycle.errors import ConflictError, TransitionError
-from lifecycle.promises import OPEN_STATUSES, recompute_assumed
+from lifecycle.promises import recompute_assumed
 from lifecycle.scope import scope_clause
+from lifecycle.transitions import PROMISED
 from models import Case, HolidayDay
 from models.enums import Role
 from models.time import format_beijing
@@ -30,7 +31,7 @@ def open_assumed_count() -> int:
         .select_from(Case)
         .where(
             Case.promised_assumed.is_(True),
-            Case.status.in_([s.value for s in OPEN_STATUSES]),
+            Case.status.in_([s.value for s in PROMISED]),
             scope_clause(Case, current_user),
         )
     )

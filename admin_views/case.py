@@ -13,7 +13,7 @@ from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload, selectinload
 
 import audit
-from admin_views.base import STAFF_ROLES, ConsoleModelView, DynamicOptionsFilter, IntInListFilter
+from admin_views.base import ConsoleModelView, DynamicOptionsFilter, IntInListFilter
 from admin_views.case_annex import AnnexMixin, BatchExportMixin
 from admin_views.case_correction import CorrectionMixin
 from admin_views.case_lifecycle import LifecycleMixin
@@ -30,15 +30,16 @@ from lifecycle.deadlines import (
     ON_TIME,
     OVERDUE,
     PAUSED,
-    RUNNING_STATUSES,
     deadline_state,
     due_soon_limit,
     load_calendar,
 )
 from lifecycle.scope import scope_clause
+from lifecycle.transitions import RUNNING
 from models import Agent, Case, CaseFee, CaseMaterial, Center, ServiceItem
 from models.case import case_item
 from models.enums import (
+    STAFF_ROLES,
     DelegationScope,
     MaterialForm,
     Mode,
@@ -195,7 +196,7 @@ class DeadlineFilter(BaseSQLAFilter):
 
     def apply(self, query, value, alias=None):
         today = today_beijing()
-        running = Case.status.in_(RUNNING_STATUSES)
+        running = Case.status.in_(RUNNING)
         if value == OVERDUE:
             return query.filter(running, Case.promised_date < today)
         if value == DUE_SOON:
@@ -270,6 +271,19 @@ class CaseView(
     ExportMixin,
     ConsoleModelView,
 ):
+    """The case register. Each mixin adds one concern's pages or actions to this one view.
+
+    How the mixins depend on their order (tests/test_case_view_mixins.py checks each point):
+    - Every mixin comes before ConsoleModelView: they override its settings and hooks
+      (ExportMixin.can_export_post, IdNumberSearchMixin.supports_id_search, CorrectionMixin's
+      edit_view and update_model, which refuse a closed case before the base's version check).
+    - Among the mixins the order does not matter: no two define the same name, except
+      is_action_allowed, which BatchExportMixin (export_pdf) and LifecycleMixin (the transitions)
+      each answer for their own actions and pass on with super() for any other.
+    - No mixin calls another's methods; what they share is a plain function
+      (case_lifecycle.case_in_write_scope). IdNumberSearchMixin needs applicant_filter_url, below.
+    """
+
     write_roles = STAFF_ROLES
     delete_roles = frozenset()  # cases are never deleted; they end as terminated or archived
     column_auto_select_related = False  # get_query below chooses the eager loads itself

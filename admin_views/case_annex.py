@@ -12,7 +12,7 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, widgets
 from wtforms.validators import DataRequired, Optional
 
 import audit
-from admin_views.base import STAFF_ROLES, forbid
+from admin_views.base import forbid
 from admin_views.pii import download
 from annexes.catalog import ANNEXES, available
 from annexes.render import AnnexNotApplicable, file_name, render_sheets, sheet
@@ -21,7 +21,7 @@ from jobs.export import create_job
 from jobs.tasks import enqueue_job
 from lifecycle.scope import can_change_case, scope_clause
 from models import Case
-from models.enums import ExportFormat, Role, choices
+from models.enums import STAFF_ROLES, ExportFormat, Role, choices
 from models.keys import parse_keys
 
 

@@ -7,10 +7,10 @@ from flask_admin import expose
 from flask_login import current_user
 
 from admin_views.base import forbid
+from admin_views.case_lifecycle import case_in_write_scope
 from extensions import db
 from lifecycle.corrections import (
     CORRECTABLE_FIELDS,
-    CORRECTOR_ROLES,
     NEVER_CORRECTED,
     CorrectionError,
     can_correct,
@@ -21,11 +21,11 @@ from lifecycle.corrections import (
 from lifecycle.errors import ConflictError
 from lifecycle.scope import can_change_case
 from models import Case
-from models.enums import Role
+from models.enums import ADMIN_ROLES, Role
 
 
 class CorrectionMixin:
-    """Mixed into CaseView before LifecycleMixin; uses its write-scoped case lookup."""
+    """Mixed into CaseView: a closed case is never edited, only corrected on its own page."""
 
     def can_edit_case(self, case: Case) -> bool:
         """The 编辑 button: an open case the user's center now holds."""
@@ -57,9 +57,9 @@ class CorrectionMixin:
 
     @expose("/correct/", methods=("GET", "POST"))
     def correct_view(self):
-        if Role(current_user.role) not in CORRECTOR_ROLES:
+        if Role(current_user.role) not in ADMIN_ROLES:
             forbid()
-        case = self._case_in_write_scope(request.args.get("id"))
+        case = case_in_write_scope(request.args.get("id"))
         if case is None:
             flash("记录不存在。", "error")
             return redirect(url_for(".index_view"))

@@ -25,6 +25,7 @@ from lifecycle.transitions import (
     Transition,
     available,
     fields_for,
+    happy_path,
     refusal,
     transition,
     transition_many,
@@ -34,16 +35,14 @@ from models.enums import MaterialForm, Mode, ResultDelivery, ReturnMethod, Role,
 from models.keys import parse_key, parse_keys
 from models.time import utcnow
 
-DELEGATED_STEPS = [Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.COMPLETED, Status.ARCHIVED]
-ASSISTED_STEPS = [Status.REGISTERED, Status.IN_PROGRESS, Status.COMPLETED, Status.ARCHIVED]
-# Where a state that is not on the main line sits on the step bar.
+# Where a state that is not on the main line (lifecycle.transitions.happy_path) sits on the step bar.
 _STEP_OF = {Status.SUSPENDED: Status.IN_PROGRESS, Status.TERMINATED: Status.COMPLETED, Status.REJECTED: Status.ACCEPTED}
 MAX_BULK = 500
 
 
 def step_bar(case: Case) -> list[dict[str, t.Any]]:
     """The steps of the case's mode, each marked done, current or to come."""
-    steps = DELEGATED_STEPS if case.mode == Mode.DELEGATED else ASSISTED_STEPS
+    steps = happy_path(Mode(case.mode))
     status = Status(case.status)
     current = _STEP_OF.get(status, status)
     index = steps.index(current)
@@ -98,14 +97,16 @@ def _form_data(form: TransitionForm, spec: Transition) -> dict[str, t.Any]:
     return data
 
 
+def case_in_write_scope(case_id: t.Any) -> Case | None:
+    """The case with this (posted, untrusted) id if the current user may change it, else None."""
+    key = parse_key(case_id)
+    if key is None:
+        return None
+    return db.session.scalar(select(Case).where(Case.id == key, scope_clause(Case, current_user, write=True)))
+
+
 class LifecycleMixin:
     """Mixed into CaseView: the case's life as buttons, pages and bulk actions."""
-
-    def _case_in_write_scope(self, case_id: t.Any) -> Case | None:
-        key = parse_key(case_id)
-        if key is None:
-            return None
-        return db.session.scalar(select(Case).where(Case.id == key, scope_clause(Case, current_user, write=True)))
 
     def _ids_in_scope(self, ids: t.Iterable[t.Any]) -> tuple[list[Case], int]:
         """Re-select posted ids through the write scope; the count of ids that found nothing."""
@@ -203,7 +204,7 @@ class LifecycleMixin:
     def log_view(self):
         if Role(current_user.role) not in self.write_roles:
             forbid()
-        case = self._case_in_write_scope(request.args.get("id"))
+        case = case_in_write_scope(request.args.get("id"))
         if case is None:
             flash("记录不存在。", "error")
             return redirect(url_for(".index_view"))

@@ -7,12 +7,12 @@ from flask_admin import expose
 from sqlalchemy import select
 
 import audit
-from admin_views.base import STAFF_ROLES, ConsoleModelView
+from admin_views.base import ConsoleModelView
 from extensions import db
 from jobs import export
 from jobs.tasks import remove_export_files
 from models import Case, ExportJob, ExportJobCase
-from models.enums import ExportItemState, ExportStatus
+from models.enums import STAFF_ROLES, ExportItemState, ExportStatus
 from models.time import format_beijing, utcnow
 
 FAILURES_SHOWN = 200

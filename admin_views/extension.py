@@ -18,10 +18,10 @@ from wtforms.validators import Length, Optional
 from admin_views.base import ConsoleModelView, forbid
 from extensions import db
 from lifecycle.errors import ConflictError, TransitionError
-from lifecycle.extensions import REQUESTERS, decide_extension, decision_refusal, request_extension, request_refusal
+from lifecycle.extensions import decide_extension, decision_refusal, request_extension, request_refusal
 from lifecycle.scope import scope_clause
 from models import Case, CaseExtension, Center
-from models.enums import ExtensionStatus, Role, Tier, choices
+from models.enums import STAFF_ROLES, ExtensionStatus, Role, Tier, choices
 from models.keys import parse_key
 from models.time import format_beijing
 
@@ -149,7 +149,7 @@ class ExtensionView(ConsoleModelView):
 
     @expose("/request/", methods=["POST"])
     def request_view(self):
-        if Role(current_user.role) not in REQUESTERS:
+        if Role(current_user.role) not in STAFF_ROLES:
             forbid()
         case_id = parse_key(request.args.get("case_id"))
         case = (

@@ -9,13 +9,13 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from sqlalchemy import select
 
-from admin_views.base import STAFF_ROLES, ConsoleModelView, IntInListFilter
+from admin_views.base import ConsoleModelView, IntInListFilter
 from admin_views.pii import ExportMixin, IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
 from extensions import db
 from lifecycle.scope import scope_clause
 from models import Agent, AgentTraining, Applicant, Center, ServiceItem
-from models.enums import ApplicantKind, Gender, IdType, Role, choices
+from models.enums import ADMIN_ROLES, STAFF_ROLES, ApplicantKind, Gender, IdType, Role, choices
 from models.identifiers import mask_id_number, mask_phone, normalize_id_number, normalize_phone
 
 # Personal numbers and their masks: used by the list, the details page and the edit form alike.
@@ -150,7 +150,7 @@ def _items(view, context, model, name):
 
 
 class AgentView(ConsoleModelView):
-    write_roles = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
+    write_roles = ADMIN_ROLES
     column_list = ["staff_no", "name", "center", "phone", "active"]
     column_labels = {
         "name": "姓名",

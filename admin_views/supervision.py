@@ -10,13 +10,12 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.validators import DataRequired, Length, Optional
 
-from admin_views.base import ADMIN_ROLES, STAFF_ROLES, ConsoleModelView, IntEqualFilter, forbid
+from admin_views.base import ConsoleModelView, IntEqualFilter, forbid
 from admin_views.reference import TownFilter
 from extensions import db
 from lifecycle.errors import ConflictError, RuleError, TransitionError
 from lifecycle.scope import scope_clause, visible_center_ids
 from lifecycle.supervision import (
-    RATING_LABELS,
     advance_followup,
     available_steps,
     complaint_refusal,
@@ -27,6 +26,8 @@ from lifecycle.supervision import (
 )
 from models import Case, Complaint, Evaluation, FollowUp, User
 from models.enums import (
+    ADMIN_ROLES,
+    STAFF_ROLES,
     AppealOutcome,
     ComplaintChannel,
     EvaluationChannel,
@@ -36,12 +37,12 @@ from models.enums import (
     choices,
     label,
 )
+from models.evaluation import RATING_FIELDS, RATING_LABELS
 from models.identifiers import mask_phone, normalize_phone, phone_error
 from models.keys import parse_key
 from models.time import format_beijing, today_beijing
 
 RATING_CHOICES = [(m.value, label) for m, label in zip(Rating, [c[1] for c in choices(Rating)], strict=True)]
-_RATING_FIELDS = ("overall", "attitude", "efficiency", "competence", "communication", "integrity")
 
 
 class EvaluationTownFilter(TownFilter):
@@ -136,15 +137,15 @@ class EvaluationView(CaseFormMixin, ConsoleModelView):
         "counted": "同一案件既有纸质评价表又有申请人本人扫码评价的，以申请人本人评价为准",
     }
     column_choices = {"channel": choices(EvaluationChannel)}
-    form_choices = {f: RATING_CHOICES for f in _RATING_FIELDS}
+    form_choices = {f: RATING_CHOICES for f in RATING_FIELDS}
     form_args = {
-        **{f: {"coerce": int} for f in _RATING_FIELDS},
+        **{f: {"coerce": int} for f in RATING_FIELDS},
         "paper_ref": {"validators": [DataRequired("请填写纸质评价表编号"), Length(max=40)]},
         "evaluator_phone": {"validators": [Optional(), Length(max=20)]},
         "consent_callback": {"label": "评价人同意回访(评价表上已勾选)"},
     }
     column_formatters = {
-        **{f: _rating for f in _RATING_FIELDS},
+        **{f: _rating for f in RATING_FIELDS},
         "asked_for_anything": lambda v, c, m, n: "是" if m.asked_for_anything else "否",
         "consent_callback": lambda v, c, m, n: "是" if m.consent_callback else "否",
         "counted": lambda v, c, m, n: "是" if m.counted else "否(以申请人本人评价为准)",
@@ -164,7 +165,7 @@ class EvaluationView(CaseFormMixin, ConsoleModelView):
     form_columns = [
         "case",
         "paper_ref",
-        *_RATING_FIELDS,
+        *RATING_FIELDS,
         "asked_for_anything",
         "comment",
         "consent_callback",
@@ -173,7 +174,7 @@ class EvaluationView(CaseFormMixin, ConsoleModelView):
     ]
     column_details_list = [
         "case",
-        *_RATING_FIELDS,
+        *RATING_FIELDS,
         "asked_for_anything",
         "comment",
         "channel",
@@ -189,7 +190,7 @@ class EvaluationView(CaseFormMixin, ConsoleModelView):
     form_ajax_refs = {"case": {"fields": ["number"], "page_size": 20, "placeholder": "输入案件编号"}}
 
     def create_model(self, form):
-        values = {name: form[name].data for name in _RATING_FIELDS}
+        values = {name: form[name].data for name in RATING_FIELDS}
         phone = (form.evaluator_phone.data or "").strip()
         values.update(
             asked_for_anything=bool(form.asked_for_anything.data),

@@ -12,7 +12,7 @@ from auth.passwords import password_error
 from extensions import db
 from jobs.export import void_out_of_scope_jobs
 from models import AuditLog, User
-from models.enums import Role, choices
+from models.enums import DISTRICT_WIDE_ROLES, Role, choices
 from models.time import format_beijing
 
 
@@ -98,7 +98,7 @@ OBJECT_TYPES = [
 
 
 class AuditLogView(ConsoleModelView):
-    read_roles = frozenset({Role.DISTRICT_ADMIN, Role.AUDITOR})
+    read_roles = DISTRICT_WIDE_ROLES
     write_roles = frozenset()
     delete_roles = frozenset()
     can_export = False

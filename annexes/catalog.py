@@ -31,7 +31,7 @@ ANNEXES: dict[int, Annex] = {
     )
 }
 
-# The evaluation form's five levels, best first (its items are lifecycle.supervision.RATING_LABELS).
+# The evaluation form's five levels, best first (its items are models.evaluation.RATING_LABELS).
 RATINGS = [(int(r), label(r)) for r in sorted(Rating, reverse=True)]
 
 

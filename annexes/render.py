@@ -28,9 +28,9 @@ from annexes.catalog import ANNEXES, RATINGS, Annex, is_signing_copy, refusal
 from annexes.fonts import FONT_NAME, register_font
 from annexes.verify import verify_token
 from lifecycle.evaluation_links import token_for
-from lifecycle.supervision import RATING_LABELS
 from models import Case
 from models.enums import EvaluationChannel, ReturnMethod, TerminationReason, choices
+from models.evaluation import RATING_LABELS
 from models.time import beijing_date, utcnow
 
 log = logging.getLogger(__name__)

@@ -10,12 +10,10 @@ from sqlalchemy.orm import Session
 import audit
 from lifecycle.errors import ConflictError, committing
 from lifecycle.scope import can_change_case
+from lifecycle.transitions import ENDED
 from models import Case, CaseLog, CaseMaterial, User
-from models.enums import Role, Status
+from models.enums import ADMIN_ROLES
 from models.time import utcnow
-
-CLOSED_STATUSES = frozenset({Status.COMPLETED, Status.TERMINATED, Status.REJECTED, Status.ARCHIVED})
-CORRECTOR_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
 
 # Descriptive wording only, with each column's length. What decides 按时办结 (status, received,
 # promised and closed dates), the evaluation, and the mode and center are never corrected: the
@@ -40,7 +38,7 @@ class CorrectionError(Exception):
 
 def is_closed(case: Case) -> bool:
     """A completed, terminated, rejected or archived case: nobody edits it any more."""
-    return case.status in CLOSED_STATUSES
+    return case.status in ENDED
 
 
 def closed_message(case: Case) -> str:
@@ -49,7 +47,7 @@ def closed_message(case: Case) -> str:
 
 def can_correct(user: User, case: Case) -> bool:
     """A town admin corrects the closed cases of its town, the district admin any closed case."""
-    return user.role in CORRECTOR_ROLES and can_change_case(user, case) and is_closed(case)
+    return user.role in ADMIN_ROLES and can_change_case(user, case) and is_closed(case)
 
 
 def _text(value: str | None) -> str:
@@ -73,7 +71,7 @@ def correct(
     if expected_version is not None and case.version != expected_version:
         session.rollback()
         raise ConflictError()
-    if actor.role not in CORRECTOR_ROLES or not can_change_case(actor, case):
+    if actor.role not in ADMIN_ROLES or not can_change_case(actor, case):
         raise CorrectionError("只有本镇(街道)管理员或区级管理员可以更正已办结的案件")
     if not is_closed(case):
         raise CorrectionError("案件尚未办结，请直接编辑")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lifecycle.deadlines import RUNNING_STATUSES
 from lifecycle.scope import scope_clause
+from lifecycle.transitions import RUNNING
 from models import Case, Evaluation, FollowUp, User
 from models.enums import FollowUpStatus, Rating, Status
 from models.time import today_beijing
@@ -22,9 +22,7 @@ def dashboard_figures(session: Session, user: User) -> dict[str, object]:
     by_status = dict(session.execute(select(Case.status, func.count()).where(in_scope).group_by(Case.status)).all())
     today = today_beijing()
     overdue = session.scalar(
-        select(func.count())
-        .select_from(Case)
-        .where(in_scope, Case.status.in_(RUNNING_STATUSES), Case.promised_date < today)
+        select(func.count()).select_from(Case).where(in_scope, Case.status.in_(RUNNING), Case.promised_date < today)
     )
     bad_reviews = session.scalar(
         select(func.count())

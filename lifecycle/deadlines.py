@@ -117,8 +117,6 @@ DUE_SOON = "due_soon"
 ON_TIME = "on_time"
 PAUSED = "paused"
 DEADLINE_LABELS = {OVERDUE: "已超期", DUE_SOON: "即将超期", ON_TIME: "正常", PAUSED: "中止停表"}
-# Only these states run against the clock; a suspended case's clock is stopped.
-RUNNING_STATUSES = ("submitted", "registered", "accepted", "in_progress")
 ASSUMED_NOTE = "按周一至周五推算，待节假日安排公布后复核"
 
 
@@ -131,9 +129,14 @@ def deadline_state(
     status: str, promised: dt.date | None, today: dt.date, calendar: BureauCalendar = NO_TABLE
 ) -> str | None:
     """overdue / due_soon / on_time / paused for an open case; None once it is closed."""
-    if status == "suspended":
+    # Which states run the clock is the transition table's to say; imported here because the
+    # table's effects (lifecycle.promises) import this module.
+    from lifecycle.transitions import PAUSED as PAUSED_STATUSES
+    from lifecycle.transitions import RUNNING
+
+    if status in PAUSED_STATUSES:
         return PAUSED
-    if status not in RUNNING_STATUSES or promised is None:
+    if status not in RUNNING or promised is None:
         return None
     if promised < today:
         return OVERDUE

@@ -8,6 +8,7 @@ from lifecycle import rules
 from lifecycle.errors import RuleError
 from lifecycle.numbering import next_case_number
 from lifecycle.promises import promise_from
+from lifecycle.transitions import INITIAL
 from models import Case, CaseFee, CaseLog, CaseMaterial
 from models.enums import Mode, Status
 from models.time import utcnow
@@ -24,7 +25,7 @@ def prepare_new_case(session: Session, case: Case) -> None:
     if case.origin_center_id is None and case.origin_center is None:
         case.origin_center = case.center
     if not case.status:
-        case.status = (Status.SUBMITTED if case.mode == Mode.DELEGATED else Status.REGISTERED).value
+        case.status = INITIAL[Mode(case.mode)].value
     # The promised date is never typed (plan 三(三)4): assisted modes start the clock at receipt,
     # a delegated case at acceptance (lifecycle.transitions).
     if case.mode != Mode.DELEGATED:

@@ -15,12 +15,10 @@ from sqlalchemy.orm import Session
 import audit
 from lifecycle.errors import TransitionError, commit
 from lifecycle.scope import can_change_case
+from lifecycle.transitions import PROMISED
 from models import Case, CaseExtension, CaseLog, User
-from models.enums import ExtensionStatus, Role, Status, Tier, label
+from models.enums import STAFF_ROLES, ExtensionStatus, Role, Status, Tier, label
 from models.time import utcnow
-
-EXTENDABLE = frozenset({Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED})
-REQUESTERS = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
 
 
 def _name(user: User) -> str:
@@ -33,11 +31,11 @@ def pending_of(case: Case) -> CaseExtension | None:
 
 def request_refusal(case: Case, user: User) -> str | None:
     """Why `user` may not ask to extend `case` now; None if they may."""
-    if Role(user.role) not in REQUESTERS:
+    if Role(user.role) not in STAFF_ROLES:
         return f"{label(Role(user.role))}不能申请延期"
     if not can_change_case(user, case):
         return "该案件不在您的办理范围内"
-    if Status(case.status) not in EXTENDABLE or case.promised_date is None:
+    if Status(case.status) not in PROMISED or case.promised_date is None:
         return f"案件当前为“{case.status_label}”，没有可延期的承诺办结日期"
     if pending_of(case) is not None:
         return "该案件已有待审批的延期申请"
@@ -111,7 +109,7 @@ def decide_extension(
     case = extension.case
     note = (note or "").strip()
     problem = decision_refusal(extension, actor)
-    if problem is None and approve and Status(case.status) not in EXTENDABLE:
+    if problem is None and approve and Status(case.status) not in PROMISED:
         problem = f"案件当前为“{case.status_label}”，无需延期"
     if problem is None and approve and case.promised_date and extension.new_date <= case.promised_date:
         problem = f"承诺办结日期已为{case.promised_date}，不晚于申请的{extension.new_date}，请不予批准后重新申请"

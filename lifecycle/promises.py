@@ -18,11 +18,9 @@ import audit
 from lifecycle.deadlines import BureauCalendar, is_assumed_year, load_calendar, working_days_between, working_deadline
 from lifecycle.errors import TransitionError, commit
 from models import Case, CaseLog, User
-from models.enums import Mode, Role, Status
+from models.enums import Mode, Role
 from models.time import beijing_date, utcnow
 
-# Statuses whose promised date still matters (a submitted delegated case has none yet).
-OPEN_STATUSES = (Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED)
 # Progress-log prefixes written by lifecycle.transitions (the transition's label, then "：").
 ACCEPT_PREFIX = "受理："
 SUSPEND_PREFIX = "中止："
@@ -112,6 +110,9 @@ def recompute_assumed(session: Session, actor: User, at: dt.datetime | None = No
     From where the clock started, the statutory limit plus the working days paused, on today's
     holiday table; a date set by an approved extension is reported and left alone.
     """
+    # Imported here: the transition table's effects import this module.
+    from lifecycle.transitions import PROMISED
+
     if actor.role != Role.DISTRICT_ADMIN:
         raise TransitionError("只有区级管理员可以复核推算的承诺办结日期")
     when = at or utcnow()
@@ -120,7 +121,7 @@ def recompute_assumed(session: Session, actor: User, at: dt.datetime | None = No
     report = RecomputeReport()
     cases = session.scalars(
         select(Case)
-        .where(Case.promised_assumed.is_(True), Case.status.in_([s.value for s in OPEN_STATUSES]))
+        .where(Case.promised_assumed.is_(True), Case.status.in_([s.value for s in PROMISED]))
         .order_by(Case.id)
     ).all()
     for case in cases:

@@ -17,11 +17,11 @@ from models import (
     FollowUp,
     User,
 )
-from models.enums import Role
+from models.enums import DISTRICT_WIDE_ROLES, STAFF_ROLES, Role
 
 
 def is_district_wide(user: User) -> bool:
-    return user.role in (Role.DISTRICT_ADMIN, Role.AUDITOR)
+    return user.role in DISTRICT_WIDE_ROLES
 
 
 def visible_center_ids(user: User) -> list[int] | None:
@@ -35,20 +35,38 @@ def visible_center_ids(user: User) -> list[int] | None:
     return [user.center.id]
 
 
+def may_change_anything(user: User) -> bool:
+    """Staff change records; the auditor reads everything and changes nothing."""
+    return user.role in STAFF_ROLES
+
+
+def changeable_case_center_ids(user: User) -> list[int] | None:
+    """Centers whose cases `user` may change; None means the whole district.
+
+    The one statement of the write rule for cases: only the center now holding a case (or an
+    ancestor's admin) changes it, never the center it was handed up from (首问负责 is read-only).
+    scope_clause(Case, write=True) and can_change_case are both built from it.
+    """
+    if not may_change_anything(user):
+        return []
+    return visible_center_ids(user)
+
+
 def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[bool]:
     """A WHERE clause limiting `model` rows to what `user` may see, or with `write` may change.
 
     A case handed up the tiers stays readable by the center that first received it (首问负责)
     but only the center now holding it may change it.
     """
-    if write and user.role == Role.AUDITOR:
-        return false()  # the auditor reads everything and changes nothing
+    if write and not may_change_anything(user):
+        return false()
+    if model is Case and write:
+        changeable = changeable_case_center_ids(user)
+        return true() if changeable is None else Case.center_id.in_(changeable)
     ids = visible_center_ids(user)
     if ids is None:
         return true()
     if model is Case:
-        if write:
-            return Case.center_id.in_(ids)
         return or_(Case.center_id.in_(ids), Case.origin_center_id.in_(ids))
     if model is Center:
         return Center.id.in_(ids)
@@ -70,8 +88,6 @@ def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[
 
 
 def can_change_case(user: User, case: Case) -> bool:
-    """Only the center now holding a case (or an ancestor's admin) may change it."""
-    if user.role == Role.AUDITOR:
-        return False
-    ids = visible_center_ids(user)
-    return ids is None or case.center_id in ids
+    """scope_clause(Case, user, write=True) evaluated on one loaded case, without a query."""
+    changeable = changeable_case_center_ids(user)
+    return changeable is None or case.center_id in changeable

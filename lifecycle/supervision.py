@@ -23,22 +23,13 @@ from lifecycle.deadlines import add_working_days, load_calendar
 from lifecycle.errors import RuleError, TransitionError, commit
 from lifecycle.scope import can_change_case
 from models import Case, Complaint, Evaluation, FollowUp, User
-from models.enums import AppealOutcome, ComplaintChannel, EvaluationChannel, FollowUpStatus, Role, Status
+from models.enums import ADMIN_ROLES, AppealOutcome, ComplaintChannel, EvaluationChannel, FollowUpStatus, Role, Status
+from models.evaluation import RATING_FIELDS as RATING_FIELDS  # seed/demo.py still imports it from here
 from models.identifiers import normalize_phone, phone_error
 from models.time import beijing_date, utcnow
 
 DEFAULT_FOLLOWUP_WORKING_DAYS = 15
 EVALUABLE = (Status.COMPLETED, Status.TERMINATED, Status.ARCHIVED)
-# The evaluation form's items (domain.md §1.8), in the order every form and page shows them.
-RATING_LABELS = {
-    "overall": "总体评价",
-    "attitude": "服务态度",
-    "efficiency": "办事效率(是否按时)",
-    "competence": "业务水平",
-    "communication": "进度告知",
-    "integrity": "廉洁自律",
-}
-RATING_FIELDS = tuple(RATING_LABELS)
 
 
 def responsible_admin(session: Session, case: Case) -> User | None:
@@ -310,11 +301,10 @@ STEPS: dict[str, Step] = {
 
 
 # 申诉复核 judges the review itself, so it is not left to the station that was reviewed.
-APPEAL_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
 
 
 def _may(user: User, step: Step) -> bool:
-    return step.name != "appeal" or Role(user.role) in APPEAL_ROLES
+    return step.name != "appeal" or Role(user.role) in ADMIN_ROLES
 
 
 def _applies(step: Step, followup: FollowUp) -> bool:

@@ -23,14 +23,25 @@ from lifecycle.evaluation_links import issue_link
 from lifecycle.promises import extend_for_pause, promise_from
 from lifecycle.scope import can_change_case
 from models import Case, CaseHandoff, CaseLog, User
-from models.enums import MaterialForm, Mode, ResultDelivery, ReturnMethod, Role, Status, TerminationReason, label
+from models.enums import (
+    LOWER_TIER_ROLES,
+    STAFF_ROLES,
+    MaterialForm,
+    Mode,
+    ResultDelivery,
+    ReturnMethod,
+    Role,
+    Status,
+    TerminationReason,
+    label,
+)
 from models.time import beijing_date, utcnow
 
 DELEGATED = frozenset({Mode.DELEGATED})
 ASSISTED = frozenset({Mode.ON_SITE, Mode.REMOTE, Mode.DOOR_TO_DOOR})
 ALL_MODES = DELEGATED | ASSISTED
-STAFF = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
-LOWER_TIERS = frozenset({Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
+# Where a new case starts: a delegated case waits for acceptance, the others are worked at once.
+INITIAL: dict[Mode, Status] = {mode: Status.SUBMITTED if mode in DELEGATED else Status.REGISTERED for mode in Mode}
 OPEN = frozenset({Status.SUBMITTED, Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED})
 CLOSED = frozenset({Status.COMPLETED, Status.TERMINATED, Status.REJECTED})
 # Guangdong 好差评: a case not rated within 7 days counts as rated by default, so it may be filed.
@@ -311,7 +322,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.SUBMITTED}),
             Status.ACCEPTED,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             guards=(_has_agent, _acceptance_papers, _has_materials),
             fields=("agent", "application_confirmed", "undertaking_confirmed", "agreement_signed"),
             apply=_accept,
@@ -322,7 +333,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.SUBMITTED}),
             Status.REJECTED,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             guards=(_reason,),
             fields=("reason",),
             irreversible=True,
@@ -334,7 +345,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.ACCEPTED, Status.REGISTERED}),
             Status.IN_PROGRESS,
             ALL_MODES,
-            STAFF,
+            STAFF_ROLES,
             apply=_start,
         ),
         Transition(
@@ -343,7 +354,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.IN_PROGRESS}),
             Status.SUSPENDED,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             guards=(_reason,),
             fields=("reason",),
             apply=_suspend,
@@ -354,7 +365,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.SUSPENDED}),
             Status.IN_PROGRESS,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             apply=_resume,
         ),
         Transition(
@@ -363,7 +374,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.IN_PROGRESS}),
             None,
             ALL_MODES,
-            STAFF,
+            STAFF_ROLES,
             guards=(_result_record,),
             fields=(
                 "completion_result",
@@ -381,7 +392,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.IN_PROGRESS}),
             Status.COMPLETED,
             ALL_MODES,
-            STAFF,
+            STAFF_ROLES,
             guards=(_completion_signed, _originals_settled),
             fields=("completion_signed", "materials_returned"),
             irreversible=True,
@@ -395,7 +406,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED}),
             None,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             guards=(_termination_record,),
             fields=("termination_reason", "termination_text", "materials_return_method", "materials_return_note"),
             apply=_record_termination,
@@ -406,7 +417,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED}),
             Status.TERMINATED,
             DELEGATED,
-            STAFF,
+            STAFF_ROLES,
             guards=(_termination_signed_or_unreachable, _originals_settled),
             fields=("termination_signed", "materials_returned"),
             irreversible=True,
@@ -419,7 +430,7 @@ TRANSITIONS: dict[str, Transition] = {
             CLOSED,
             Status.ARCHIVED,
             ALL_MODES,
-            STAFF,
+            STAFF_ROLES,
             guards=(_evaluated_or_window_passed,),
             apply=_archive,
         ),
@@ -429,13 +440,57 @@ TRANSITIONS: dict[str, Transition] = {
             OPEN,
             None,
             ALL_MODES,
-            LOWER_TIERS,
+            LOWER_TIER_ROLES,
             guards=(_reason, _has_parent),
             fields=("reason",),
             apply=_hand_off,
         ),
     )
 }
+
+
+# --- the table's shape, derived for the rest of the code ------------------------------------
+# Once closed or archived a case is only corrected (lifecycle.corrections), never worked.
+ENDED = frozenset(Status) - OPEN
+# A suspended case's clock is stopped (plan 三(三)4 中止); the other open states run against it.
+PAUSED = frozenset({TRANSITIONS["suspend"].target})
+RUNNING = OPEN - PAUSED
+# The promised date exists from acceptance (registration, for the assisted modes) until closing.
+PROMISED = OPEN - TRANSITIONS["accept"].sources
+
+
+def _moves(mode: Mode) -> list[tuple[Status, Status]]:
+    """(source, target) of every status-changing transition of `mode`, in table order."""
+    return [
+        (source, spec.target)
+        for spec in TRANSITIONS.values()
+        if spec.target is not None and mode in spec.modes
+        for source in sorted(spec.sources, key=list(Status).index)
+    ]
+
+
+def _shortest_path(mode: Mode, start: Status, goal: Status) -> list[Status]:
+    """The fewest transitions from `start` to `goal` for `mode` (table order breaks ties)."""
+    paths = {start: [start]}
+    frontier = [start]
+    while frontier and goal not in paths:
+        nxt = []
+        for status in frontier:
+            for source, target in _moves(mode):
+                if source == status and target not in paths:
+                    paths[target] = paths[status] + [target]
+                    nxt.append(target)
+        frontier = nxt
+    return paths[goal]
+
+
+def happy_path(mode: Mode) -> list[Status]:
+    """The main line of a mode: from its initial status to completion, then to the archive."""
+    completed = TRANSITIONS["complete"].target
+    return (
+        _shortest_path(mode, INITIAL[mode], completed)
+        + _shortest_path(mode, completed, TRANSITIONS["archive"].target)[1:]
+    )
 
 
 def refusal(case: Case, transition: Transition, user: User) -> str | None:

@@ -16,6 +16,18 @@ class Role(enum.StrEnum):
     AUDITOR = "auditor"
 
 
+# The role groups every permission check names; defined here once, beside Role.
+ALL_ROLES = frozenset(Role)
+# Everyone who works cases; the auditor reads everything and changes nothing.
+STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_OPERATOR})
+# The administrators of a tier: they correct closed cases, appeal bad reviews, enter paper forms.
+ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
+# Below the district: the staff who may hand a case up to the parent center (plan 三(一) “兜底”).
+LOWER_TIER_ROLES = STAFF_ROLES - {Role.DISTRICT_ADMIN}
+# Whose scope is the whole district rather than a center's subtree.
+DISTRICT_WIDE_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.AUDITOR})
+
+
 class Mode(enum.StrEnum):
     ON_SITE = "on_site"
     REMOTE = "remote"

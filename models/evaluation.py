@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,12 +12,22 @@ from extensions import db
 from models.enums import AppealOutcome, EvaluationChannel, FollowUpStatus, Rating, check_in, label
 from models.time import utcnow
 
-_RATING_COLUMNS = ("overall", "attitude", "efficiency", "competence", "communication", "integrity")
+# The rating items of 附件6 评价表 in the form's own wording (domain.md §1.8) and order. The one
+# table: the public form, the console's labels, the case page and the printed annex read it.
+RATING_LABELS: dict[str, str] = {
+    "overall": "总体评价",
+    "attitude": "服务态度",
+    "efficiency": "办事效率(是否按时)",
+    "competence": "业务水平",
+    "communication": "进度告知",
+    "integrity": "廉洁自律",
+}
+RATING_FIELDS = tuple(RATING_LABELS)
 
 
 class Evaluation(db.Model):
     __tablename__ = "evaluation"
-    __table_args__ = tuple(CheckConstraint(f"{c} BETWEEN 1 AND 5", name=f"{c}_range") for c in _RATING_COLUMNS) + (
+    __table_args__ = tuple(CheckConstraint(f"{c} BETWEEN 1 AND 5", name=f"{c}_range") for c in RATING_FIELDS) + (
         CheckConstraint(check_in("channel", EvaluationChannel), name="channel"),
         # One evaluation per channel; of a paper form and the applicant's own link, one counts.
         UniqueConstraint("case_id", "channel", name="uq_evaluation_case_channel"),
@@ -28,6 +39,8 @@ class Evaluation(db.Model):
             postgresql_where=text("counted"),
         ),
     )
+
+    rating_labels: t.ClassVar[dict[str, str]] = RATING_LABELS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -64,6 +77,11 @@ class Evaluation(db.Model):
     @property
     def overall_label(self) -> str:
         return label(Rating(self.overall))
+
+    @property
+    def item_scores(self) -> list[tuple[str, int]]:
+        """(label, score 5..1) of each rating item after 总体评价, in the form's order."""
+        return [(text, getattr(self, name)) for name, text in RATING_LABELS.items() if name != "overall"]
 
     def __str__(self) -> str:
         return f"{self.case} {self.overall_label}"

@@ -13,8 +13,9 @@ from annexes.verify import check_token
 from extensions import db, limiter
 from lifecycle.errors import TransitionError
 from lifecycle.evaluation_links import find_link
-from lifecycle.supervision import RATING_FIELDS, RATING_LABELS, record_evaluation
+from lifecycle.supervision import record_evaluation
 from models.enums import EvaluationChannel, Rating, choices
+from models.evaluation import RATING_FIELDS, RATING_LABELS
 from models.identifiers import phone_error
 from models.time import utcnow
 
@@ -30,12 +31,6 @@ def _rating_field(name: str) -> RadioField:
 
 
 class PublicEvaluationForm(FlaskForm):
-    overall = _rating_field("overall")
-    attitude = _rating_field("attitude")
-    efficiency = _rating_field("efficiency")
-    competence = _rating_field("competence")
-    communication = _rating_field("communication")
-    integrity = _rating_field("integrity")
     asked_for_anything = BooleanField("办理过程中，工作人员是否向您索要财物或提出不当要求")
     comment = TextAreaField("意见建议", validators=[Optional(), Length(max=500, message="意见建议请控制在500字以内")])
     # Consent to a call-back is given by ticking, never assumed (PIPL art. 14: 自愿、明确).
@@ -46,6 +41,11 @@ class PublicEvaluationForm(FlaskForm):
     def validate_evaluator_phone(self, field) -> None:
         if field.data and phone_error(field.data):
             raise ValidationError(phone_error(field.data))
+
+
+# One radio group per rating item of the table (the template shows them in the table's order).
+for _name in RATING_FIELDS:
+    setattr(PublicEvaluationForm, _name, _rating_field(_name))
 
 
 def _secret() -> bytes:
