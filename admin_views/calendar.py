@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from admin_views.base import ConsoleModelView, forbid
 from extensions import db
+from lifecycle.clock import recompute_assumed
 from lifecycle.deadlines import is_assumed_year, load_calendar
 from lifecycle.errors import ConflictError, TransitionError
-from lifecycle.promises import recompute_assumed
 from lifecycle.scope import scope_clause
 from lifecycle.transitions import PROMISED
 from models import Case, HolidayDay

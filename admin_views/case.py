@@ -23,6 +23,7 @@ from admin_views.pii import ExportMixin, IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
 from admin_views.supervision import SupervisionMixin
 from extensions import db
+from lifecycle.clock import deadline_state
 from lifecycle.deadlines import (
     ASSUMED_NOTE,
     DEADLINE_LABELS,
@@ -30,7 +31,6 @@ from lifecycle.deadlines import (
     ON_TIME,
     OVERDUE,
     PAUSED,
-    deadline_state,
     due_soon_limit,
     load_calendar,
 )

@@ -123,23 +123,3 @@ ASSUMED_NOTE = "按周一至周五推算，待节假日安排公布后复核"
 def due_soon_limit(today: dt.date, calendar: BureauCalendar = NO_TABLE) -> dt.date:
     """Cases promised on or before this date (and not yet overdue) are due soon."""
     return add_working_days(today, DUE_SOON_WORKING_DAYS, calendar)
-
-
-def deadline_state(
-    status: str, promised: dt.date | None, today: dt.date, calendar: BureauCalendar = NO_TABLE
-) -> str | None:
-    """overdue / due_soon / on_time / paused for an open case; None once it is closed."""
-    # Which states run the clock is the transition table's to say; imported here because the
-    # table's effects (lifecycle.promises) import this module.
-    from lifecycle.transitions import PAUSED as PAUSED_STATUSES
-    from lifecycle.transitions import RUNNING
-
-    if status in PAUSED_STATUSES:
-        return PAUSED
-    if status not in RUNNING or promised is None:
-        return None
-    if promised < today:
-        return OVERDUE
-    if promised <= due_soon_limit(today, calendar):
-        return DUE_SOON
-    return ON_TIME

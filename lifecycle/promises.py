@@ -9,17 +9,13 @@ moves the date otherwise, and then nothing recomputes it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import object_session
 
-import audit
 from lifecycle.deadlines import BureauCalendar, is_assumed_year, load_calendar, working_days_between, working_deadline
-from lifecycle.errors import TransitionError, commit
-from models import Case, CaseLog, User
-from models.enums import Mode, Role
-from models.time import beijing_date, utcnow
+from models import Case, CaseLog
+from models.enums import Mode
+from models.time import beijing_date
 
 # Progress-log prefixes written by lifecycle.transitions (the transition's label, then "：").
 ACCEPT_PREFIX = "受理："
@@ -36,7 +32,7 @@ def _calendar(case: Case, calendar: BureauCalendar | None) -> BureauCalendar:
     return calendar if calendar is not None else load_calendar(object_session(case))
 
 
-def _spans_assumed(start: dt.date, end: dt.date, calendar: BureauCalendar) -> bool:
+def spans_assumed(start: dt.date, end: dt.date, calendar: BureauCalendar) -> bool:
     return any(is_assumed_year(year, calendar) for year in range(start.year, end.year + 1))
 
 
@@ -61,7 +57,7 @@ def extend_for_pause(case: Case, suspended_on: dt.date, resumed_on: dt.date) -> 
         deadline = working_deadline(case.promised_date, paused, calendar)
         case.promised_date = deadline.date
         case.promised_assumed = (
-            case.promised_assumed or deadline.assumed or _spans_assumed(suspended_on, resumed_on, calendar)
+            case.promised_assumed or deadline.assumed or spans_assumed(suspended_on, resumed_on, calendar)
         )
     return paused
 
@@ -94,70 +90,3 @@ def pauses(case: Case) -> list[tuple[dt.date, dt.date]]:
             spans.append((opened, _log_day(entry)))
             opened = None
     return spans
-
-
-@dataclass
-class RecomputeReport:
-    changed: list[tuple[str, dt.date | None, dt.date]] = field(default_factory=list)
-    confirmed: list[str] = field(default_factory=list)  # same date, no longer assumed
-    still_assumed: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-def recompute_assumed(session: Session, actor: User, at: dt.datetime | None = None) -> RecomputeReport:
-    """Recount the promised dates of open cases computed on an assumed calendar (district admin only).
-
-    From where the clock started, the statutory limit plus the working days paused, on today's
-    holiday table; a date set by an approved extension is reported and left alone.
-    """
-    # Imported here: the transition table's effects import this module.
-    from lifecycle.transitions import PROMISED
-
-    if actor.role != Role.DISTRICT_ADMIN:
-        raise TransitionError("只有区级管理员可以复核推算的承诺办结日期")
-    when = at or utcnow()
-    author = actor.full_name or actor.username
-    calendar = load_calendar(session)
-    report = RecomputeReport()
-    cases = session.scalars(
-        select(Case)
-        .where(Case.promised_assumed.is_(True), Case.status.in_([s.value for s in PROMISED]))
-        .order_by(Case.id)
-    ).all()
-    for case in cases:
-        start = clock_start(case)
-        limit = statutory_limit(case)
-        if case.extended:
-            report.skipped.append((case.number, "承诺日期由批准的延期确定，请人工核对"))
-            continue
-        if start is None or limit is None:
-            report.skipped.append((case.number, "找不到起算日期或申请事项"))
-            continue
-        spans = pauses(case)
-        paused = sum(working_days_between(s, e, calendar) for s, e in spans)
-        deadline = working_deadline(start, limit + paused, calendar)
-        assumed = deadline.assumed or any(_spans_assumed(s, e, calendar) for s, e in spans)
-        old = case.promised_date
-        case.promised_date = deadline.date
-        case.promised_assumed = assumed
-        if assumed:
-            report.still_assumed.append(case.number)
-        if old != deadline.date:
-            report.changed.append((case.number, old, deadline.date))
-            text = f"承诺办结日期复核：按已确认的节假日安排，由{old}改为{deadline.date}"
-        elif not assumed:
-            report.confirmed.append(case.number)
-            text = f"承诺办结日期复核：按已确认的节假日安排，仍为{deadline.date}"
-        else:
-            continue
-        case.logs.append(CaseLog(at=when, agent=case.agent, content=text, author=author))
-        audit.record(
-            session,
-            audit.AuditEvent.PROMISE_RECOMPUTE,
-            case,
-            summary=f"{case.number} {text}"[:200],
-            changes={"promised_date": [str(old), str(deadline.date)], "promised_assumed": assumed},
-            actor=actor,
-        )
-    commit(session)
-    return report

@@ -6,6 +6,7 @@ import logging
 import pytest
 
 from lifecycle import deadlines
+from lifecycle.clock import deadline_state
 from lifecycle.deadlines import (
     DUE_SOON,
     ON_TIME,
@@ -14,7 +15,6 @@ from lifecycle.deadlines import (
     BureauCalendar,
     Deadline,
     add_working_days,
-    deadline_state,
     is_workday,
     working_days_between,
     working_deadline,

@@ -12,7 +12,8 @@ from types import SimpleNamespace
 import pytest
 
 from admin_views.case_lifecycle import step_bar
-from lifecycle.deadlines import PAUSED, deadline_state
+from lifecycle.clock import deadline_state
+from lifecycle.deadlines import PAUSED
 from lifecycle.transitions import ENDED, INITIAL, PROMISED, RUNNING, happy_path
 from models.enums import Mode, Status
 
