@@ -355,6 +355,14 @@ def list_count(body: str) -> int:
     return int(match.group(1) or 0)
 
 
+def list_table(body: str) -> str:
+    """The rows of a list page, without the search box and sort links that echo the search term."""
+    if "model-list" not in body:
+        return ""
+    table = body.split("model-list", 1)[1].split("</table>", 1)[0]
+    return table.split("</thead>", 1)[-1]
+
+
 def filter_url(client, endpoint: str, label: str, value, action: str = "") -> str:
     """The list (or export) URL filtering `endpoint` on the filter labelled `label`, named as the page names it."""
     body = client.get(f"/admin/{endpoint}/").get_data(as_text=True)

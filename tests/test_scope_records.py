@@ -22,6 +22,7 @@ from tests.scope_cases import (
     ids_of,
     item_stationed_at,
     list_count,
+    list_table,
     login_user,
     other_client,
     outcome,
@@ -65,14 +66,6 @@ def harmless_change(endpoint: str, payload: MultiDict) -> tuple[str, str]:
             payload.setlist(field, [value])
             return field, value
     raise AssertionError(f"the {endpoint} edit form has none of {HARMLESS_CHANGE[endpoint]}")
-
-
-def list_table(body: str) -> str:
-    """The rows of a list page, without the search box and sort links that echo the search term."""
-    if "model-list" not in body:
-        return ""
-    table = body.split("model-list", 1)[1].split("</table>", 1)[0]
-    return table.split("</thead>", 1)[-1]
 
 
 # ---------------------------------------------------------------------------------------------
