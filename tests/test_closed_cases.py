@@ -12,7 +12,7 @@ from extensions import db
 from lifecycle.corrections import CorrectionError, correct
 from models import AuditLog, Case, CaseLog, Center, User
 from tests.builders import login_as
-from tests.test_scope import row_of
+from tests.scope_cases import row_of
 
 XIASHAN = "峡山街道便民服务中心"
 STALE = "该记录已被他人修改，请刷新后重试"

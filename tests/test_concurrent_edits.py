@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Agent, Applicant, AuditLog, Case, CaseLog, Center, Department, FollowUp, ServiceItem, User
 from tests.builders import login_as
-from tests.test_scope import form_of, row_of
+from tests.scope_cases import form_of, row_of
 
 STALE = "该记录已被他人修改，请刷新后重试"
 

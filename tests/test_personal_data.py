@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import Applicant, AuditLog, Case, Center
-from models.identifiers import mask_id_number, mask_phone
 from tests.builders import login_as
 
 
@@ -27,6 +26,10 @@ def admin(client):
 
 def test_lists_and_details_show_masked_numbers_only(admin, person_case):
     applicant = person_case.applicant
+    # Known numbers, so that the masked forms below are written out by hand: an ID number keeps its
+    # first 6 and last 4 digits, a mobile its first 3 and last 4 (security-notes: display masking).
+    applicant.id_number, applicant.gender, applicant.phone = "440514197612030454", "male", "13912345678"
+    db.session.commit()
     pages = [
         "/admin/applicant/",
         f"/admin/applicant/details/?id={applicant.id}",
@@ -38,8 +41,8 @@ def test_lists_and_details_show_masked_numbers_only(admin, person_case):
         assert applicant.id_number not in body, url
         assert applicant.phone not in body, url
     details = admin.get(f"/admin/case/details/?id={person_case.id}").get_data(as_text=True)
-    assert mask_id_number(applicant.id_number) in details
-    assert mask_phone(applicant.phone) in details
+    assert "440514********0454" in details
+    assert "139****5678" in details
 
 
 def test_reveal_needs_a_reason_and_is_audited(admin, person_case):

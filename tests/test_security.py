@@ -64,7 +64,8 @@ def test_an_active_session_stays_open(client):
     login_as(client, "qu_admin")
     with client.session_transaction() as session:
         session["seen_at"] = int(time.time()) - 29 * 60
-    assert client.get("/admin/case/").status_code == 200
+    response = client.get("/admin/case/")
+    assert response.status_code == 200 and "案件台账" in response.get_data(as_text=True)
 
 
 def test_disabling_a_user_ends_its_sessions_at_once(client):
@@ -144,7 +145,7 @@ def test_errors_show_a_chinese_page_without_traceback(client):
 def test_oversized_requests_are_refused(demo_app):
     client = demo_app.test_client()
     response = client.post("/login", data={"username": "x" * (3 * 1024 * 1024), "password": "y"})
-    assert response.status_code == 413
+    assert response.status_code == 413 and "提交的内容过大" in response.get_data(as_text=True)
 
 
 def _token_of(body: str) -> str:
