@@ -304,7 +304,7 @@ def _archive(case: Case, data: dict, today: dt.date, author: str) -> str:
 def _hand_off(case: Case, data: dict, today: dt.date, author: str) -> str:
     source, target = case.center, case.center.parent
     case.handoffs.append(
-        CaseHandoff(from_center=source, to_center=target, reason=data["reason"].strip(), author=author)
+        CaseHandoff(at=data["now"], from_center=source, to_center=target, reason=data["reason"].strip(), author=author)
     )
     case.center = target
     case.agent = None  # the receiving center assigns its own agent

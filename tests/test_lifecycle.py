@@ -476,6 +476,7 @@ def test_a_hand_off_passes_the_case_up_and_keeps_the_first_center_reading(world)
     transition(db.session, case, "hand_off", village_user, DATA["hand_off"], at=T0)
     assert case.center == world["town"] and case.origin_center == world["village"] and case.agent is None
     assert case.handoffs[0].from_center == world["village"] and case.handoffs[0].to_center == world["town"]
+    assert case.handoffs[0].at == case.logs[-1].at == T0  # the step's time, not the clock's
     assert "由东山社区便民服务站转办至峡山街道便民服务中心" in case.logs[-1].content
     # The village can no longer act on it; the town can.
     with pytest.raises(TransitionError, match="不在您的办理范围内"):
