@@ -24,7 +24,6 @@ from lifecycle.errors import RuleError, TransitionError, commit
 from lifecycle.scope import can_change_case
 from models import Case, Complaint, Evaluation, FollowUp, User
 from models.enums import ADMIN_ROLES, AppealOutcome, ComplaintChannel, EvaluationChannel, FollowUpStatus, Role, Status
-from models.evaluation import RATING_FIELDS as RATING_FIELDS  # seed/demo.py still imports it from here
 from models.identifiers import normalize_phone, phone_error
 from models.time import beijing_date, utcnow
 

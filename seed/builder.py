@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from lifecycle.errors import TransitionError
 from lifecycle.supervision import (
     DEFAULT_FOLLOWUP_WORKING_DAYS,
-    RATING_FIELDS,
     advance_followup,
     paper_entry_refusal,
     record_complaint,
@@ -50,6 +49,7 @@ from models.enums import (
     Status,
     Tier,
 )
+from models.evaluation import RATING_FIELDS
 from seed.data.cases import COMPLAINTS, FOLLOWUP_ORDER, HAND_OFFS, REFERENCE_DATE
 from seed.data.items import DEPARTMENTS, ITEMS
 from seed.data.people import DEMO_PASSWORD, DEMO_USERS

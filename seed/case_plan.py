@@ -8,6 +8,7 @@ import random
 from collections import defaultdict
 
 from lifecycle.deadlines import add_working_days, is_workday
+from lifecycle.transitions import ENDED
 from models.enums import (
     AppealOutcome,
     ApplicantKind,
@@ -30,7 +31,6 @@ from seed.data.cases import (
     BAD_REVIEWS,
     CASE_WINDOW_DAYS,
     CHECK_TEMPLATES,
-    CLOSED_STATUSES,
     DELEGATED_STATUS_WEIGHTS,
     EVALUATED_SHARE,
     EVALUATED_STATUSES,
@@ -193,7 +193,7 @@ class CasePlanner:
         days = max(i.days for i in items)
         received = self._received_date()
         status = self._status(mode, (REFERENCE_DATE - received).days)
-        if status not in CLOSED_STATUSES and add_working_days(received, days) < REFERENCE_DATE and rng.random() < 0.75:
+        if status not in ENDED and add_working_days(received, days) < REFERENCE_DATE and rng.random() < 0.75:
             # Most open cases are still within their promised time; the rest show up as overdue.
             received = workday_on_or_before(REFERENCE_DATE - dt.timedelta(days=rng.randint(0, days * 7 // 5)))
         closed = self._closed_date(status, received, days)
