@@ -1,5 +1,5 @@
-"""The import graph: background jobs never import the app (the worker module does), so there is no circle
-app -> admin_views -> jobs -> app."""
+"""The import graph: no circle anywhere in the project, and background jobs never import the app (the
+worker module does), so the old circle app -> admin_views -> jobs -> app cannot come back."""
 
 from __future__ import annotations
 
@@ -41,6 +41,89 @@ def test_the_walk_sees_an_import_hidden_inside_a_function(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("import os\n\ndef f():\n    from app import create_app\n    return create_app\n")
     assert _imported_modules(sample) == {"os", "app"}
+
+
+_NOT_PROJECT = {".venv", "tests", "migrations", "bench", "node_modules"}
+
+
+def _project_modules(root: Path) -> dict[str, Path]:
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[0] in _NOT_PROJECT or parts[0].startswith("."):
+            continue
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = path
+    return modules
+
+
+def import_circles(root: Path) -> list[list[str]]:
+    """Groups of project modules that import each other round a circle (imports inside functions count)."""
+    modules = _project_modules(root)
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                edges.add(node.module)
+                edges.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[name] = {m for m in edges if m in modules and m != name}
+    # Tarjan's strongly connected components, iteratively (no recursion limit to meet).
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, edges = work[-1]
+            child = next(edges, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    circles.append(sorted(group))
+    return circles
+
+
+def test_no_module_of_the_project_imports_itself_round_a_circle():
+    assert len(_project_modules(ROOT)) > 60  # the walk found the project
+    assert import_circles(ROOT) == []
+
+
+def test_the_circle_finder_finds_a_circle_through_a_function_level_import(tmp_path):
+    (tmp_path / "lifecycle").mkdir()
+    (tmp_path / "lifecycle" / "__init__.py").write_text("")
+    (tmp_path / "lifecycle" / "deadlines.py").write_text("def f():\n    from lifecycle.table import RUNNING\n")
+    (tmp_path / "lifecycle" / "table.py").write_text("from lifecycle import promises\n")
+    (tmp_path / "lifecycle" / "promises.py").write_text("from lifecycle.deadlines import f\n")
+    (tmp_path / "app.py").write_text("import lifecycle.table\n")
+    assert import_circles(tmp_path) == [["lifecycle.deadlines", "lifecycle.promises", "lifecycle.table"]]
 
 
 def _fresh(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
