@@ -26,6 +26,7 @@ from lifecycle.transitions import (
     available,
     fields_for,
     happy_path,
+    reachable,
     refusal,
     transition,
     transition_many,
@@ -41,13 +42,21 @@ MAX_BULK = 500
 
 
 def step_bar(case: Case) -> list[dict[str, t.Any]]:
-    """The steps of the case's mode, each marked done, current or to come."""
-    steps = happy_path(Mode(case.mode))
+    """The steps of the case's mode, each marked done, current or to come.
+
+    Steps after the current one are shown only while the table can still reach them: a case not
+    accepted (不予受理) goes on to the archive, never to 办理中 or 已办结.
+    """
+    mode = Mode(case.mode)
+    steps = happy_path(mode)
     status = Status(case.status)
     current = _STEP_OF.get(status, status)
     index = steps.index(current)
+    ahead = reachable(mode, status)
     bar = []
     for i, step in enumerate(steps):
+        if i > index and step not in ahead:
+            continue
         text = step.value
         if step == current and status != current:
             text = status.value  # e.g. 已中止 shown in the 办理中 slot

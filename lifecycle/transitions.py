@@ -484,6 +484,19 @@ def _shortest_path(mode: Mode, start: Status, goal: Status) -> list[Status]:
     return paths[goal]
 
 
+def reachable(mode: Mode, start: Status) -> set[Status]:
+    """Every status a case of `mode` can still reach from `start` through the table."""
+    seen = {start}
+    frontier = [start]
+    while frontier:
+        status = frontier.pop()
+        for source, target in _moves(mode):
+            if source == status and target not in seen:
+                seen.add(target)
+                frontier.append(target)
+    return seen
+
+
 def happy_path(mode: Mode) -> list[Status]:
     """The main line of a mode: from its initial status to completion, then to the archive."""
     completed = TRANSITIONS["complete"].target

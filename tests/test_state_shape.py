@@ -50,18 +50,17 @@ STEP_BARS = {
         ("completed", "todo"),
         ("archived", "todo"),
     ],
-    (Mode.DELEGATED, S.REJECTED): [
-        ("submitted", "done"),
-        ("rejected", "current"),
-        ("in_progress", "todo"),
-        ("completed", "todo"),
-        ("archived", "todo"),
-    ],
     (Mode.DELEGATED, S.SUSPENDED): [
         ("submitted", "done"),
         ("accepted", "done"),
         ("suspended", "current"),
         ("completed", "todo"),
+        ("archived", "todo"),
+    ],
+    # Not accepted: the bar goes on to the archive only (plan 附件: 不予受理 ends the case).
+    (Mode.DELEGATED, S.REJECTED): [
+        ("submitted", "done"),
+        ("rejected", "current"),
         ("archived", "todo"),
     ],
     (Mode.DELEGATED, S.TERMINATED): [
