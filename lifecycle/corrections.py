@@ -42,7 +42,7 @@ def is_closed(case: Case) -> bool:
 
 
 def closed_message(case: Case) -> str:
-    return f"案件{case.number}已{case.status_label}，不能再修改。文字差错请由镇(街道)或区级管理员使用“更正”。"
+    return f"案件{case.number}{case.status_label}，不能再修改。文字差错请由镇(街道)或区级管理员使用“更正”。"
 
 
 def can_correct(user: User, case: Case) -> bool:

@@ -48,7 +48,7 @@ def test_a_closed_case_has_no_edit_button_no_log_form_and_refuses_its_edit_url(c
     refused = client.get(f"/admin/case/edit/?id={case.id}")
     assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/admin/case/details/?id={case.id}")
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
-    assert f"案件{case.number}已{CLOSED_LABELS[status]}，不能再修改" in page
+    assert f"案件{case.number}{CLOSED_LABELS[status]}，不能再修改" in page
     before = row_of(Case, case.id)
     payload = {
         "summary": "办结后改写的摘要",
