@@ -89,6 +89,8 @@ class Case(db.Model):
     tracking_in: Mapped[str | None] = mapped_column(String(40))
     tracking_out: Mapped[str | None] = mapped_column(String(40))
     visit_address: Mapped[str | None] = mapped_column(String(200))
+    # The appointment as agreed with the applicant: Beijing wall-clock time, entered and shown as typed
+    # (unlike the *_at audit times, which are naive UTC).
     visit_at: Mapped[dt.datetime | None]
 
     result_delivery: Mapped[str | None] = mapped_column(String(16))

@@ -24,6 +24,7 @@ from models.enums import (
     Tier,
     label,
 )
+from models.time import to_beijing
 from seed.data.cases import (
     ASKED_REVIEW,
     ASSISTED_STATUS_WEIGHTS,
@@ -227,7 +228,8 @@ class CasePlanner:
         elif spec.mode == Mode.DOOR_TO_DOOR:
             spec.fields["visit_address"] = applicant.address
             visit_day = min(add_working_days(received, rng.randint(0, 2)), spec.fields["closed_date"] or REFERENCE_DATE)
-            spec.fields["visit_at"] = office_time(rng, visit_day, 60, 480)
+            # An appointment is Beijing wall-clock time (models/case.py), office_time gives UTC.
+            spec.fields["visit_at"] = to_beijing(office_time(rng, visit_day, 60, 480)).replace(tzinfo=None)
         elif spec.mode == Mode.DELEGATED:
             spec.fields["delegation_scope"] = pick(rng, {DelegationScope.WHOLE: 7, DelegationScope.PARTIAL: 3}).value
 

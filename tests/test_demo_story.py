@@ -97,6 +97,18 @@ def test_terminated_cases_were_recorded_then_signed_or_truthfully_unreachable(cl
     assert "委托人无法联系，未签收（原件由本机构保管）" in page and "无法联系，材料由本机构保管" in page
 
 
+def test_home_visits_are_booked_in_office_hours_beijing_time_and_shown_so(client, cases):
+    # An appointment is Beijing wall-clock time, as the clerk types it; office hours are 08:30-17:00.
+    visits = [c for c in cases if c.mode == Mode.DOOR_TO_DOOR]
+    assert visits
+    for case in visits:
+        assert "08:30" <= f"{case.visit_at:%H:%M}" <= "17:00", (case.number, case.visit_at)
+    case = visits[0]
+    login_as(client, "qu_admin")
+    page = client.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
+    assert f'上门时间</dt><dd class="col-8">{case.visit_at:%Y-%m-%d %H:%M}</dd>' in page
+
+
 def _row_counts() -> dict[str, int]:
     return {
         table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables
