@@ -158,7 +158,7 @@ def test_a_paper_form_is_marked_as_entered_by_staff_and_leaves_the_link_open(cli
     assert audit_row is not None and audit_row.username == "xiashan_admin"
     # The applicant's own link is untouched and still opens the form.
     assert db.session.get(Case, closed_case.id).evaluation_link.used_at is None
-    assert "委托代办服务评价表" in client.get(_link_url(closed_case)).get_data(as_text=True)
+    assert "服务评价表" in client.get(_link_url(closed_case)).get_data(as_text=True)
     listing = client.get(f"/admin/evaluation/?search={closed_case.number}").get_data(as_text=True)
     assert "录入人" in listing and str(clerk) in listing and "纸质评价表" in listing
     details = client.get(f"/admin/evaluation/details/?id={paper.id}").get_data(as_text=True)

@@ -50,7 +50,11 @@ def _link_url(case: Case) -> str:
 
 def test_the_public_page_needs_no_login_and_is_in_chinese(demo_app, unevaluated):
     body = demo_app.test_client().get(_link_url(unevaluated)).get_data(as_text=True)
-    assert "委托代办服务评价表" in body and unevaluated.number in body and "非常满意" in body
+    # The plan's paper form is 委托代办服务评价表; an assisted service is rated on the same items.
+    title = (
+        '<h1 class="h4">' + ("委托代办服务评价表" if unevaluated.mode == "delegated" else "帮办服务评价表") + "</h1>"
+    )
+    assert title in body and unevaluated.number in body and "非常满意" in body
     assert unevaluated.applicant.name not in body  # no personal data on a public page
     assert 'name="viewport"' in body
 
