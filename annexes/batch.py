@@ -42,7 +42,8 @@ class Outcome:
 
     position: int
     number: str
-    reason: str | None = None
+    reason: str | None = None  # why the case was left out
+    note: str | None = None  # for a case put in: which of the chosen forms did not apply, and why
 
     @property
     def rendered(self) -> bool:
@@ -70,6 +71,12 @@ def _sheets_for(case: Case, numbers: list[int], now: dt.datetime, user: User) ->
 def _not_applicable(case: Case, numbers: list[int]) -> str:
     reasons = dict.fromkeys(refusal(case, n) or "" for n in numbers)
     return ("所选表单均不适用：" + "".join(reasons))[:400]
+
+
+def _skipped(case: Case, numbers: list[int]) -> str | None:
+    """The chosen forms left out of a case that is put in (the export form promises to say so)."""
+    reasons = dict.fromkeys(r for n in numbers if (r := refusal(case, n)))
+    return ("部分表单未生成：" + "".join(reasons))[:400] if reasons else None
 
 
 def render_part(
@@ -105,7 +112,7 @@ def _render_zip(
                 log.exception("批量导出：%s 生成失败", case.number)
                 yield Outcome(position, case.number, f"生成失败：{exc}"[:400])
             else:
-                yield Outcome(position, case.number)
+                yield Outcome(position, case.number, note=_skipped(case, numbers))
 
 
 def _render_merged(
@@ -140,7 +147,7 @@ def _render_merged(
             return
         target.write_bytes(render_sheets([s for _, _, sheets in own for s in sheets], batch=True))
     for position, case, _ in own:
-        yield Outcome(position, case.number)
+        yield Outcome(position, case.number, note=_skipped(case, numbers))
 
 
 def manifest(rows: Iterable[tuple[int, str, bool, str | None]]) -> bytes:

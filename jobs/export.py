@@ -330,7 +330,9 @@ def render_chunk(job_id: int, index: int) -> bool:
         parts = batch.render_part(job.format, job.annex_numbers, job.user, cases, temporary)
         with contextlib.closing(parts):
             for outcome in parts:
-                _set_case(job_id, outcome.position, DONE if outcome.rendered else FAILED, outcome.reason)
+                _set_case(
+                    job_id, outcome.position, DONE if outcome.rendered else FAILED, outcome.reason or outcome.note
+                )
                 if outcome.rendered:
                     rendered.append(outcome.number)
                 _beat(job_id, index)

@@ -3,6 +3,7 @@ progress, cancel, retention, and a job that survives its worker being killed."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import os
@@ -129,6 +130,25 @@ def test_selected_rows_export_as_a_zip_with_a_folder_per_case_and_nothing_out_of
     rendered = " ".join(changes for e, _, changes in events if e == "pdf")
     assert all(c.number in rendered for c in mine) and not any(c.number in rendered for c in foreign)
     assert [p.name for p in (exports / f"job-{job.id}").iterdir()] == ["export.zip"]
+
+
+def test_a_form_skipped_for_a_case_that_is_put_in_is_named_in_the_manifest(client, exports, queue_url):
+    login_as(client, "xiashan_admin")
+    town = "峡山街道便民服务中心"
+    working = next(c for c in _cases(town, limit=50) if c.status == "in_progress")
+    done = next(c for c in _cases(town, limit=50) if c.status == "completed")
+    _export(client, [working, done], ["1", "5"], "zip")
+    drain()
+    job = _job()
+    archive = zipfile.ZipFile(io.BytesIO(_download(client, job).get_data()))
+    names = archive.namelist()
+    assert f"{working.number}_{working.applicant.name}/附件1_代办服务申请表.pdf" in names
+    assert not [n for n in names if n.startswith(working.number) and "附件5" in n]
+    assert f"{done.number}_{done.applicant.name}/附件5_代办服务办结单.pdf" in names
+    rows = {row[1]: row for row in csv.reader(io.StringIO(archive.read("导出清单.csv").decode("utf-8-sig")))}
+    assert rows[working.number][2] == "已生成"
+    assert rows[working.number][3].startswith("部分表单未生成：《代办服务办结单》在登记办理结果后打印")
+    assert rows[done.number][2:] == ["已生成", ""]
 
 
 def test_filtered_rows_export_as_one_merged_pdf_with_a_bookmark_per_case(client, exports, queue_url):
