@@ -53,9 +53,11 @@ worker: install
 bench: install
 	$(BIN)/python bench/pdf.py
 
-# The browser tests drive Debian's Chromium; install it when it is missing (CI runs as root).
+# The browser tests drive Debian's Chromium, and a form test rasterises a printed PDF with poppler's
+# pdftoppm to read its QR codes back; install them when missing (CI runs as root).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v pdftoppm >/dev/null || (apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null)
 
 test: install browser
 	$(BIN)/python -m pytest -n 2

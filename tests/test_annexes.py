@@ -332,6 +332,43 @@ def _decode(value: str) -> str:
     return found.text if found else ""
 
 
+def test_the_qr_codes_on_a_printed_completion_slip_read_back_from_the_page_image(clerk, tmp_path):
+    """The whole way a phone sees them: the rendered PDF page, rasterised, then read by zxing-cpp."""
+    import subprocess
+
+    import zxingcpp
+    from PIL import Image
+
+    from annexes.render import render_sheets, sheet
+
+    case = db.session.scalar(
+        select(Case)
+        .where(Case.mode == "delegated", Case.status == "completed", ~Case.evaluation.has())
+        .order_by(Case.id)
+        .limit(1)
+    )
+    slip = sheet(
+        case,
+        5,
+        base_url="https://bbdb.chaonan.gov.cn",
+        secret=clerk.application.config["SECRET_KEY"].encode(),
+        now=case.evaluation_link.created_at,
+        link_allowed=True,
+    )
+    (tmp_path / "slip.pdf").write_bytes(render_sheets([slip]))
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-gray", "-png", str(tmp_path / "slip.pdf"), str(tmp_path / "page")], check=True
+    )
+    pages = sorted(tmp_path.glob("page*.png"))
+    found = {
+        code.text
+        for page in pages
+        for code in zxingcpp.read_barcodes(Image.open(page), formats=zxingcpp.BarcodeFormat.QRCode)
+    }
+    assert slip.verify_url.startswith("https://bbdb.chaonan.gov.cn/verify/") and slip.evaluation_url
+    assert found == {slip.verify_url, slip.evaluation_url}
+
+
 def test_the_printed_qr_codes_read_back_as_the_verification_and_evaluation_links(clerk):
     from annexes.render import sheet
 
