@@ -97,7 +97,8 @@ class BatchExportMixin:
     def _filtered_ids(self, limit: int) -> tuple[int, list[int]]:
         """The ids of the cases the list's current filters and search match, in list order."""
         count, query = self.filtered_list(limit, execute=False)
-        ids = list(db.session.scalars(query.with_entities(Case.id).limit(limit)))
+        # Flask-Admin hands back a legacy Query: run it as one (SQLAlchemy deprecates passing it to scalars).
+        ids = [case_id for (case_id,) in query.with_entities(Case.id).limit(limit)]
         return count, ids
 
     def _batch_form(self, form: BatchExportForm, count: int, selected: bool):
