@@ -1,4 +1,4 @@
-"""Pages reachable without login: the applicant's one-time evaluation link."""
+"""Pages reachable without login: the applicant's one-time evaluation link (and, in health.py, the load balancer's check)."""
 
 from __future__ import annotations
 
@@ -115,4 +115,7 @@ def verify(token: str):
 
 
 def init_public(app: Flask) -> None:
+    from public import health
+
     app.register_blueprint(bp)
+    app.register_blueprint(health.bp)
