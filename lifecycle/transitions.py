@@ -12,6 +12,7 @@ open case to the parent center (plan 三(一) “兜底”).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -469,40 +470,35 @@ def _moves(mode: Mode) -> list[tuple[Status, Status]]:
     ]
 
 
-def _shortest_path(mode: Mode, start: Status, goal: Status) -> list[Status]:
-    """The fewest transitions from `start` to `goal` for `mode` (table order breaks ties)."""
-    paths = {start: [start]}
+@functools.cache
+def _paths_from(mode: Mode, start: Status) -> dict[Status, tuple[Status, ...]]:
+    """The fewest transitions from `start` to every status `mode` can reach (table order breaks ties).
+
+    Cached: the table never changes while the process runs, and the step bar asks on every page.
+    """
+    paths = {start: (start,)}
     frontier = [start]
-    while frontier and goal not in paths:
+    while frontier:
         nxt = []
         for status in frontier:
             for source, target in _moves(mode):
                 if source == status and target not in paths:
-                    paths[target] = paths[status] + [target]
+                    paths[target] = (*paths[status], target)
                     nxt.append(target)
         frontier = nxt
-    return paths[goal]
+    return paths
 
 
 def reachable(mode: Mode, start: Status) -> set[Status]:
     """Every status a case of `mode` can still reach from `start` through the table."""
-    seen = {start}
-    frontier = [start]
-    while frontier:
-        status = frontier.pop()
-        for source, target in _moves(mode):
-            if source == status and target not in seen:
-                seen.add(target)
-                frontier.append(target)
-    return seen
+    return set(_paths_from(mode, start))
 
 
 def happy_path(mode: Mode) -> list[Status]:
     """The main line of a mode: from its initial status to completion, then to the archive."""
     completed = TRANSITIONS["complete"].target
-    return (
-        _shortest_path(mode, INITIAL[mode], completed)
-        + _shortest_path(mode, completed, TRANSITIONS["archive"].target)[1:]
+    return list(
+        _paths_from(mode, INITIAL[mode])[completed] + _paths_from(mode, completed)[TRANSITIONS["archive"].target][1:]
     )
 
 
