@@ -299,10 +299,8 @@ STEPS: dict[str, Step] = {
 }
 
 
-# 申诉复核 judges the review itself, so it is not left to the station that was reviewed.
-
-
 def _may(user: User, step: Step) -> bool:
+    # 申诉复核 judges the review itself, so it is not left to the station that was reviewed.
     return step.name != "appeal" or Role(user.role) in ADMIN_ROLES
 
 
