@@ -36,6 +36,17 @@ def test_details_show_the_step_bar_and_only_the_allowed_buttons(operator):
         assert f">{label}</" not in body
 
 
+def test_a_rejected_case_shows_a_step_bar_that_ends_at_the_archive(client):
+    login_as(client, "qu_admin")
+    case = db.session.scalar(select(Case).where(Case.status == "rejected").order_by(Case.id).limit(1))
+    body = client.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
+    bar = body.split('<ol class="step-bar">')[1].split("</ol>")[0]
+    # Not accepted (不予受理): the case is filed, never worked or completed.
+    assert bar == (
+        '\n  <li class="step-done">待受理</li><li class="step-current">不予受理</li><li class="step-todo">已归档</li>\n'
+    )
+
+
 def test_the_auditor_sees_no_buttons_and_cannot_post_a_transition(client):
     login_as(client, "qu_audit")
     case = _case("in_progress")
