@@ -18,6 +18,7 @@ from models.enums import EvaluationChannel, Rating, choices
 from models.evaluation import RATING_FIELDS, RATING_LABELS
 from models.identifiers import phone_error
 from models.time import utcnow
+from public import health
 
 bp = Blueprint("public", __name__)
 
@@ -115,7 +116,5 @@ def verify(token: str):
 
 
 def init_public(app: Flask) -> None:
-    from public import health
-
     app.register_blueprint(bp)
     app.register_blueprint(health.bp)
