@@ -1,6 +1,5 @@
 """Who an audit row names: set by the web app's request hook, or given by the CLI, seed and workers."""
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from lifecycle.transitions import transition
 from models import AuditLog, Case
 from models.enums import Status
 from tests.builders import login_as, user
+from tests.test_structure import imported_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPT = {"application_confirmed": True, "undertaking_confirmed": True, "agreement_signed": True}
@@ -70,22 +70,12 @@ def test_the_request_hook_names_the_signed_in_clerk_and_address_and_ends_with_th
     assert audit.current_actor() == audit.Actor(None, "system", "system", "", "system")
 
 
-def _imports(path: Path) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module)
-    return names
-
-
 DOMAIN_FILES = sorted([ROOT / "audit.py", *(ROOT / "lifecycle").glob("*.py"), *(ROOT / "models").glob("*.py")])
 
 
 @pytest.mark.parametrize("path", DOMAIN_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_domain_layer_imports_no_web_framework(path):
-    top_level = {name.split(".")[0] for name in _imports(path)}
+    top_level = {name.split(".")[0] for name in imported_modules(path)}
     assert not {name for name in top_level if name == "flask" or name.startswith("flask_")}
     if path.parent.name == "lifecycle" or path.name == "audit.py":
         # extensions.py builds the Flask extensions; lifecycle/ takes the session it works in.
@@ -94,4 +84,4 @@ def test_the_domain_layer_imports_no_web_framework(path):
 
 def test_the_structural_check_sees_the_modules_it_guards():
     assert {"audit.py", "transitions.py", "user.py", "time.py"} <= {p.name for p in DOMAIN_FILES}
-    assert "flask" in _imports(ROOT / "app.py")
+    assert "flask" in imported_modules(ROOT / "app.py")

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _imported_modules(path: Path) -> set[str]:
+def imported_modules(path: Path) -> set[str]:
     """Every module a file imports, at the top or inside a function."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -29,7 +29,7 @@ def _imported_modules(path: Path) -> set[str]:
 def test_nothing_under_the_package_imports_the_app_or_the_views(package):
     offenders = {
         str(path.relative_to(ROOT)): sorted(
-            m for m in _imported_modules(path) if m.split(".")[0] in ("app", "admin_views", "worker")
+            m for m in imported_modules(path) if m.split(".")[0] in ("app", "admin_views", "worker")
         )
         for path in sorted((ROOT / package).rglob("*.py"))
     }
@@ -40,7 +40,7 @@ def test_nothing_under_the_package_imports_the_app_or_the_views(package):
 def test_the_walk_sees_an_import_hidden_inside_a_function(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("import os\n\ndef f():\n    from app import create_app\n    return create_app\n")
-    assert _imported_modules(sample) == {"os", "app"}
+    assert imported_modules(sample) == {"os", "app"}
 
 
 _NOT_PROJECT = {".venv", "tests", "migrations", "bench", "node_modules"}
