@@ -21,6 +21,7 @@ from wtforms.validators import ValidationError
 
 import audit
 from admin_views.forms import ConsoleForm
+from admin_views.listing import FastListMixin
 from extensions import db
 from lifecycle import rules
 from lifecycle.errors import ConflictError
@@ -118,7 +119,7 @@ class IntInListFilter(sqla_filters.IntInListFilter):
         return keys
 
 
-class ConsoleModelView(ModelView):
+class ConsoleModelView(FastListMixin, ModelView):
     form_base_class = ConsoleForm
     page_size = 30
     can_set_page_size = True
@@ -126,7 +127,7 @@ class ConsoleModelView(ModelView):
     can_view_details = True
     column_display_pk = False
     named_filter_urls = True
-    # Row counts on a million-row register stay exact; the pager needs them.
+    # The pager needs a count; past admin_views.listing.COUNT_CAP rows it is an estimate ("约 N").
     simple_list_pager = False
     # Flask-Admin's GET export is off everywhere: exports are POST, masked and audited (pii.py).
     can_export = False

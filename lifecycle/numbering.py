@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from models import Case, Center
 from models.enums import Tier
+from models.search import starts_with
 
 _TIER_LETTER = {Tier.DISTRICT: "Q", Tier.TOWN: "Z", Tier.VILLAGE: "C"}
 
@@ -19,11 +20,14 @@ def next_case_number(session: Session, center: Center, day: dt.date) -> str:
     """The next free number for the center's tier and day.
 
     Two clerks numbering at the same instant collide on the unique index; the loser's
-    transaction fails and is retried by the caller rather than silently renumbered.
+    transaction fails and is retried by the caller rather than silently renumbered. The prefix
+    match is index-served whatever the collation (models/search.py): a plain LIKE under C.UTF-8
+    read the whole index, 164 ms per new case at a million.
     """
     prefix = case_number_prefix(center, day)
     with session.no_autoflush:
-        last = session.scalar(select(func.max(Case.number)).where(Case.number.like(prefix + "%")))
+        dialect = session.get_bind().dialect.name
+        last = session.scalar(select(func.max(Case.number)).where(starts_with(Case.number, prefix, dialect)))
     pending = [
         obj.number for obj in session.new if isinstance(obj, Case) and obj.number and obj.number.startswith(prefix)
     ]

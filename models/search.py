@@ -18,6 +18,9 @@ rebuilds such a table with batch_alter_table must recreate them.
 
 from __future__ import annotations
 
+from sqlalchemy import Column, ColumnElement, literal_column, or_, select, table
+from sqlalchemy.orm import InstrumentedAttribute
+
 # (table, column) pairs matched anywhere inside (trigram) as well as from the start.
 CONTAINS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("case", "applicant_name"),
@@ -47,10 +50,10 @@ def pattern_index(table: str, column: str) -> str:
 
 def dialect_object_names() -> set[str]:
     names = set()
-    for table, column in CONTAINS_COLUMNS + PREFIX_COLUMNS:
-        names.add(pattern_index(table, column))
-    for table, column in CONTAINS_COLUMNS:
-        names.add(trigram_index(table, column))
+    for table_name, column in CONTAINS_COLUMNS + PREFIX_COLUMNS:
+        names.add(pattern_index(table_name, column))
+    for table_name, column in CONTAINS_COLUMNS:
+        names.add(trigram_index(table_name, column))
     return names
 
 
@@ -65,3 +68,55 @@ def is_dialect_object(name: str | None) -> bool:
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's include_object hook: compare everything but the per-dialect search objects."""
     return not is_dialect_object(name)
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _glob_escape(term: str) -> str:
+    # GLOB has no escape character; a bracket expression matches its one character literally.
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in term)
+
+
+def _core(column: InstrumentedAttribute | Column) -> Column:
+    return column.property.columns[0] if isinstance(column, InstrumentedAttribute) else column
+
+
+def _key(column: InstrumentedAttribute | Column) -> tuple[str, str]:
+    core = _core(column)
+    return core.table.name, core.name
+
+
+def starts_with(column: InstrumentedAttribute | Column, term: str, dialect: str) -> ColumnElement[bool]:
+    """`column` begins with `term`, as typed or in capitals (case numbers, credit codes), index-served."""
+    variants = dict.fromkeys([term, term.upper()])
+    if dialect == "sqlite":
+        # SQLite serves GLOB 'x*' from an ordinary (BINARY) index; LIKE is case-insensitive and would not be.
+        return or_(*(column.op("GLOB")(_glob_escape(v) + "*") for v in variants))
+    return or_(*(column.like(_like_escape(v) + "%", escape="\\") for v in variants))
+
+
+def contains(column: InstrumentedAttribute | Column, term: str, dialect: str) -> ColumnElement[bool]:
+    """`column` holds `term` anywhere, from the trigram index; a term too short for trigrams matches from the start."""
+    table_name, column_name = _key(column)
+    if len(term) < SHORTEST_CONTAINS_TERM or (table_name, column_name) not in CONTAINS_COLUMNS:
+        return starts_with(column, term, dialect)
+    if dialect == "sqlite":
+        fts = table(fts_table(table_name, column_name))
+        phrase = '"' + term.replace('"', '""') + '"'
+        hits = select(literal_column("rowid")).select_from(fts).where(literal_column(fts.name).op("MATCH")(phrase))
+        (pk,) = _core(column).table.primary_key.columns
+        return pk.in_(hits)
+    return column.ilike("%" + _like_escape(term) + "%", escape="\\")
+
+
+def matches(column: InstrumentedAttribute | Column, term: str, dialect: str) -> ColumnElement[bool]:
+    """The list search of one term on one column: by the column's strategy above, or a plain
+    case-insensitive substring for the small reference tables (centers, items, agents, users)."""
+    key = _key(column)
+    if key in CONTAINS_COLUMNS:
+        return contains(column, term, dialect)
+    if key in PREFIX_COLUMNS:
+        return starts_with(column, term, dialect)
+    return column.ilike("%" + _like_escape(term) + "%", escape="\\")
