@@ -162,7 +162,8 @@ class FastListMixin:
             ids = [key for (key,) in keyed.limit(page_size).offset(offset)]
         if not ids:
             return count, []
-        rows = self.get_query().options(*self.list_options()).filter(pk.in_(ids)).all()
+        # The keys came through the scoped query; the rows are read by key alone, without the scope again.
+        rows = db.session.query(self.model).options(*self.list_options()).filter(pk.in_(ids)).all()
         position = {key: index for index, key in enumerate(ids)}
         rows.sort(key=lambda row: position[getattr(row, pk.key)])
         return count, rows

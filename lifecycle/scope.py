@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select, true, union
+from sqlalchemy import ColumnElement, false, or_, select, true
 
 from models import (
     Agent,
     Applicant,
+    ApplicantCenter,
     AuditLog,
     Case,
     CaseExtension,
@@ -73,11 +74,12 @@ def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[
     if model is Agent:
         return Agent.center_id.in_(ids)
     if model is Applicant:
-        # One key set (registered here, or with a case in scope) rather than `center OR EXISTS(case)`:
-        # the planner reads it from the two indexes instead of probing cases for every applicant.
-        registered = select(Applicant.id).where(Applicant.center_id.in_(ids))
-        with_case = select(Case.applicant_id).where(scope_clause(Case, user, write))
-        return Applicant.id.in_(union(registered, with_case))
+        # One index range of the derived key table (models/applicant_center.py) rather than asking
+        # the case table about every applicant row.
+        keys = select(ApplicantCenter.applicant_id).where(ApplicantCenter.center_id.in_(ids))
+        if write:
+            keys = keys.where(ApplicantCenter.can_change)
+        return Applicant.id.in_(keys)
     if model in (Evaluation, FollowUp, Complaint, CaseExtension):
         # Records about a case follow the case, the write flag included: a center that handed a
         # case up still reads its supervision records but no longer changes them.

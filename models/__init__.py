@@ -2,6 +2,7 @@
 
 from models.agent import Agent, AgentTraining
 from models.applicant import Applicant
+from models.applicant_center import ApplicantCenter
 from models.audit_log import AuditHead, AuditLog
 from models.calendar import HolidayDay, HolidayYear
 from models.case import Case, CaseExtension, CaseFee, CaseHandoff, CaseLog, CaseMaterial
@@ -17,6 +18,7 @@ __all__ = [
     "Agent",
     "AgentTraining",
     "Applicant",
+    "ApplicantCenter",
     "AuditHead",
     "AuditLog",
     "Case",
