@@ -198,3 +198,29 @@ def test_a_name_search_is_read_from_an_index(demo_app, term):
         assert "ix_case_applicant_name_id" in plan, plan
     else:
         assert "fts_case_applicant_name VIRTUAL TABLE INDEX" in plan, plan
+
+
+def test_the_applicant_center_keys_are_what_registrations_and_cases_imply(demo_app, client, station):
+    """The demo's cases (hand-offs included) and a fresh hand-off written through the ORM leave the key
+    table as the scope rule reads: registered or holding a case → may change; first received only → reads."""
+    from models import Applicant, ApplicantCenter, CaseHandoff
+
+    village, _ = station
+    case = _case(station, "钱多多", dt.date(2026, 11, 6))
+    town = center_named("峡山街道便民服务中心")
+    case.center = town
+    db.session.add(CaseHandoff(case=case, from_center=village, to_center=town, reason="需镇级办理"))
+    db.session.commit()
+
+    expected: dict[tuple[int, int], bool] = {}
+    for applicant_id, center_id in db.session.execute(select(Applicant.id, Applicant.center_id)):
+        expected[(applicant_id, center_id)] = True
+    for applicant_id, center_id, origin_id in db.session.execute(
+        select(Case.applicant_id, Case.center_id, Case.origin_center_id)
+    ):
+        expected[(applicant_id, center_id)] = True
+        expected.setdefault((applicant_id, origin_id), False)
+    stored = {(row.applicant_id, row.center_id): row.can_change for row in db.session.scalars(select(ApplicantCenter))}
+    assert stored == expected
+    assert stored[(case.applicant_id, village.id)] is True  # registered at the village
+    assert stored[(case.applicant_id, town.id)] is True
