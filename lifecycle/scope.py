@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from models import (
+    CENTER_COPIES,
     Agent,
     Applicant,
     ApplicantCenter,
@@ -12,10 +13,7 @@ from models import (
     Case,
     CaseExtension,
     Center,
-    Complaint,
-    Evaluation,
     ExportJob,
-    FollowUp,
     User,
 )
 from models.enums import DISTRICT_WIDE_ROLES, STAFF_ROLES, Role
@@ -80,9 +78,15 @@ def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[
         if write:
             keys = keys.where(ApplicantCenter.can_change)
         return Applicant.id.in_(keys)
-    if model in (Evaluation, FollowUp, Complaint, CaseExtension):
+    if model in CENTER_COPIES:
         # Records about a case follow the case, the write flag included: a center that handed a
-        # case up still reads its supervision records but no longer changes them.
+        # case up still reads its supervision records but no longer changes them. The case's
+        # centers are copied onto these rows (models/case_centers.py), so no join to the case.
+        if write:
+            return model.center_id.in_(changeable_case_center_ids(user))
+        return or_(model.center_id.in_(ids), model.origin_center_id.in_(ids))
+    if model is CaseExtension:
+        # Few rows (one per request to move a date): through the case, same rule.
         return model.case_id.in_(select(Case.id).where(scope_clause(Case, user, write)))
     if model is ExportJob:
         return ExportJob.user_id == user.id  # a batch export belongs to whoever asked for it

@@ -6,6 +6,7 @@ from models.applicant_center import ApplicantCenter
 from models.audit_log import AuditHead, AuditLog
 from models.calendar import HolidayDay, HolidayYear
 from models.case import Case, CaseExtension, CaseFee, CaseHandoff, CaseLog, CaseMaterial
+from models.case_centers import keep_in_step
 from models.center import Center
 from models.complaint import Complaint
 from models.department import Department
@@ -13,6 +14,9 @@ from models.evaluation import Evaluation, EvaluationLink, FollowUp
 from models.export import ExportChunk, ExportJob, ExportJobCase
 from models.service_item import ServiceItem, ServiceItemMaterial
 from models.user import User
+
+CENTER_COPIES = (Evaluation, FollowUp, Complaint)
+keep_in_step(Case, CENTER_COPIES)
 
 __all__ = [
     "Agent",

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
+from models.case_centers import CaseCenters
 from models.enums import ComplaintChannel, check_in, label
 from models.time import utcnow
 
 
-class Complaint(db.Model):
+class Complaint(CaseCenters, db.Model):
     __tablename__ = "complaint"
-    __table_args__ = (CheckConstraint(check_in("channel", ComplaintChannel), name="channel"),)
+    __table_args__ = (
+        CheckConstraint(check_in("channel", ComplaintChannel), name="channel"),
+        Index("ix_complaint_received_at_id_centers", "received_at", "id", "center_id", "origin_center_id"),
+        Index("ix_complaint_center_id", "center_id"),
+        Index("ix_complaint_origin_center_id", "origin_center_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
+from models.case_centers import CaseCenters
 from models.enums import AppealOutcome, EvaluationChannel, FollowUpStatus, Rating, check_in, label
 from models.time import utcnow
 
@@ -25,7 +26,7 @@ RATING_LABELS: dict[str, str] = {
 RATING_FIELDS = tuple(RATING_LABELS)
 
 
-class Evaluation(db.Model):
+class Evaluation(CaseCenters, db.Model):
     __tablename__ = "evaluation"
     __table_args__ = tuple(CheckConstraint(f"{c} BETWEEN 1 AND 5", name=f"{c}_range") for c in RATING_FIELDS) + (
         CheckConstraint(check_in("channel", EvaluationChannel), name="channel"),
@@ -38,6 +39,10 @@ class Evaluation(db.Model):
             sqlite_where=text("counted"),
             postgresql_where=text("counted"),
         ),
+        # The list's order with the scope's centers (models/case_centers.py) in one index.
+        Index("ix_evaluation_created_at_id_centers", "created_at", "id", "center_id", "origin_center_id"),
+        Index("ix_evaluation_center_id", "center_id"),
+        Index("ix_evaluation_origin_center_id", "origin_center_id"),
     )
 
     rating_labels: t.ClassVar[dict[str, str]] = RATING_LABELS
@@ -107,7 +112,7 @@ class EvaluationLink(db.Model):
         return f"评价链接-{self.case}"
 
 
-class FollowUp(db.Model):
+class FollowUp(CaseCenters, db.Model):
     """The follow-up a bad review or a complaint opens: call-back, investigation, feedback, close."""
 
     __tablename__ = "followup"
@@ -115,6 +120,9 @@ class FollowUp(db.Model):
         CheckConstraint(check_in("status", FollowUpStatus), name="status"),
         CheckConstraint(check_in("appeal_outcome", AppealOutcome), name="appeal_outcome"),
         CheckConstraint("(evaluation_id IS NULL) <> (complaint_id IS NULL)", name="one_source"),
+        Index("ix_followup_due_date_id_centers", "due_date", "id", "center_id", "origin_center_id"),
+        Index("ix_followup_center_id", "center_id"),
+        Index("ix_followup_origin_center_id", "origin_center_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

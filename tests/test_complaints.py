@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 from extensions import db
 from lifecycle.errors import TransitionError
 from lifecycle.supervision import advance_followup, record_complaint
-from models import AuditLog, Case, Center, Complaint, FollowUp, User
+from models import CENTER_COPIES, AuditLog, Case, Center, Complaint, FollowUp, User
+from models.case_centers import refresh_all
 from models.enums import Status
 from tests.builders import login_as
 
@@ -232,6 +233,8 @@ def _handed_up_followup() -> FollowUp:
     db.session.execute(
         update(Case).where(Case.id == case.id).values(origin_center_id=case.center_id, center_id=district)
     )
+    # Past the ORM, so the copies of the case's centers on its records are re-derived as a hand-off would.
+    refresh_all(db.session.connection(), Case, CENTER_COPIES)
     db.session.commit()
     db.session.expire_all()
     return db.session.get(FollowUp, followup.id)

@@ -224,3 +224,29 @@ def test_the_applicant_center_keys_are_what_registrations_and_cases_imply(demo_a
     assert stored == expected
     assert stored[(case.applicant_id, village.id)] is True  # registered at the village
     assert stored[(case.applicant_id, town.id)] is True
+
+
+def test_records_about_a_case_carry_its_two_centers_through_a_hand_off(demo_app, station):
+    """Evaluations, follow-ups and complaints hold their case's center and first center, as the
+    demo's hand-offs left them and after one more made through the ORM (as lifecycle/ makes them)."""
+    from models import Complaint, Evaluation, FollowUp
+
+    evaluated = db.session.scalars(
+        select(Case).join(Evaluation, Evaluation.case_id == Case.id).where(Case.center_id == Case.origin_center_id)
+    ).first()
+    district = center_named("潮南区政务服务中心")
+    evaluated.agent = None  # as a hand-off does: the receiving center assigns its own
+    evaluated.origin_center_id = evaluated.center_id
+    evaluated.center = district
+    db.session.commit()
+
+    for model in (Evaluation, FollowUp, Complaint):
+        rows = db.session.execute(
+            select(model.case_id, model.center_id, model.origin_center_id, Case.center_id, Case.origin_center_id).join(
+                Case, Case.id == model.case_id
+            )
+        ).all()
+        assert rows, model
+        assert [r for r in rows if (r[1], r[2]) != (r[3], r[4])] == [], model
+    moved = db.session.scalars(select(Evaluation).where(Evaluation.case_id == evaluated.id)).all()
+    assert moved and all(e.center_id == district.id for e in moved)
