@@ -76,9 +76,10 @@ class Case(db.Model):
         # The default list order (newest first, id as tie-breaker) and the scoped list both use these.
         # The scope's centers ride along, so a scoped page is read from the index alone.
         Index("ix_case_received_date_id", "received_date", "id", "center_id", "origin_center_id"),
-        Index("ix_case_center_id_received_date", "center_id", "received_date"),
-        # A case handed up stays readable by the center it came from: the scope's other half.
-        Index("ix_case_origin_center_id_received_date", "origin_center_id", "received_date"),
+        # A center's cases by status (the status and deadline filters), and the same for the center
+        # that first received them (the scope's other half, 首问负责).
+        Index("ix_case_center_id_status_received_date", "center_id", "status", "received_date", "id"),
+        Index("ix_case_origin_center_id_status_received_date", "origin_center_id", "status", "received_date", "id"),
         # Sorting the register by applicant walks this index instead of joining the applicant table.
         Index("ix_case_applicant_name_id", "applicant_name", "id", "center_id", "origin_center_id"),
         # 已超期 / 即将超期: running statuses against the promised date (filter and home page).

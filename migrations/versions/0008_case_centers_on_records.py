@@ -1,4 +1,5 @@
-"""the case's two centers copied onto evaluations, follow-ups and complaints, with list indexes
+"""the case's two centers copied onto evaluations, follow-ups and complaints, with list indexes;
+cases indexed by center and status
 
 Revision ID: 0008
 Revises: 0007
@@ -20,6 +21,11 @@ TABLES = (("evaluation", "created_at"), ("followup", "due_date"), ("complaint", 
 
 
 def upgrade():
+    # A center's cases by status: SQLite reads `(center OR origin) AND status` from these two, not from
+    # every case of the center (1.1 s for a station's status filter at a million cases).
+    for column in ("center_id", "origin_center_id"):
+        op.drop_index(f"ix_case_{column}_received_date", table_name="case")
+        op.create_index(f"ix_case_{column}_status_received_date", "case", [column, "status", "received_date", "id"])
     for table, sort in TABLES:
         # Plain ADD COLUMN (no batch rebuild): nullable columns without constraints.
         op.add_column(table, sa.Column("center_id", sa.Integer(), nullable=True))
@@ -34,6 +40,9 @@ def upgrade():
 
 
 def downgrade():
+    for column in ("center_id", "origin_center_id"):
+        op.drop_index(f"ix_case_{column}_status_received_date", table_name="case")
+        op.create_index(f"ix_case_{column}_received_date", "case", [column, "received_date"])
     for table, sort in TABLES:
         op.drop_index(f"ix_{table}_origin_center_id", table_name=table)
         op.drop_index(f"ix_{table}_center_id", table_name=table)
