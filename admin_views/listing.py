@@ -3,8 +3,8 @@
 Flask-Admin's get_list counts every matching row, casts each searched column to text for ILIKE,
 and pages with OFFSET over the full, eagerly joined rows. On a million cases that took seconds
 (issue 11). Here, for every console list:
-- the count stops at COUNT_CAP rows; past it PostgreSQL's planner estimate is shown as "约 N"
-  (SQLite has no estimate and counts exactly: on its indexes that stays within tens of ms);
+- the count is exact up to COUNT_CAP rows; past it PostgreSQL's planner estimate is shown as "约 N"
+  (asked first, so a large set is never counted); SQLite has no estimate and counts exactly;
 - the page's primary keys are selected first, over the filter and sort columns' indexes only, and
   the rows with their eager loads are read after, for those keys alone;
 - a page past the middle is read from the other end in the reverse order, so the last page costs
@@ -69,14 +69,24 @@ class FastListMixin:
 
     # --- count ----------------------------------------------------------------------
     def _capped_count(self, count_query) -> int:
-        first_rows = count_query.with_entities(literal_column("1")).limit(COUNT_CAP + 1).subquery()
+        """The exact count up to COUNT_CAP; past it PostgreSQL's estimate (ApproximateCount).
+
+        On PostgreSQL the planner is asked first (a millisecond): a set it expects to be larger than
+        the cap is not counted at all, since counting even to the cap read 20,000 heap pages for a
+        station's filter at a million cases.
+        """
+        postgres = self._dialect() == "postgresql"
+        matching = count_query.with_entities(literal_column("1"))
+        estimate = _estimated_rows(matching.statement) if postgres else None
+        if estimate is not None and estimate > COUNT_CAP:
+            return ApproximateCount(estimate)
+        first_rows = matching.limit(COUNT_CAP + 1).subquery()
         counted = db.session.scalar(select(func.count()).select_from(first_rows))
         if counted <= COUNT_CAP:
             return counted
-        if self._dialect() != "postgresql":
-            return count_query.scalar()
-        matching = count_query.with_entities(literal_column("1")).statement
-        return ApproximateCount(max(_estimated_rows(matching), counted))
+        if estimate is None:
+            return count_query.scalar()  # SQLite has no estimate; its count on the indexes stays quick
+        return ApproximateCount(max(estimate, counted))
 
     # --- order ----------------------------------------------------------------------
     def _order_terms(self, sort_column, sort_desc: bool) -> list[tuple[t.Any, list, bool]]:
