@@ -14,6 +14,7 @@ from collections import Counter
 import pytest
 from conftest import _make_app
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import selectinload
 
 import audit
 from extensions import db
@@ -70,7 +71,10 @@ def bulk(backend, tmp_path_factory):
 
 
 def _bulk_cases():
-    return db.session.scalars(select(Case).where(Case.id > DEMO_CASES).order_by(Case.id)).all()
+    related = (Case.logs, Case.items, Case.materials, Case.handoffs, Case.center, Case.origin_center, Case.applicant)
+    return db.session.scalars(
+        select(Case).where(Case.id > DEMO_CASES).order_by(Case.id).options(*(selectinload(r) for r in related))
+    ).all()
 
 
 def test_the_load_adds_the_cases_asked_for_with_applicants_in_proportion_and_reports_each_table(bulk):
@@ -141,8 +145,14 @@ def test_items_are_stationed_at_the_center_and_applicant_names_match(bulk):
 
 
 def test_evaluations_only_for_closed_cases_and_every_bad_review_is_followed_up(bulk):
-    evaluations = db.session.scalars(select(Evaluation).where(Evaluation.case_id > DEMO_CASES)).all()
-    closed = [c for c in _bulk_cases() if c.status in ("completed", "terminated", "archived")]
+    evaluations = db.session.scalars(
+        select(Evaluation)
+        .where(Evaluation.case_id > DEMO_CASES)
+        .options(selectinload(Evaluation.case).selectinload(Case.evaluation_link), selectinload(Evaluation.followup))
+    ).all()
+    closed = db.session.scalars(
+        select(Case.id).where(Case.id > DEMO_CASES, Case.status.in_(("completed", "terminated", "archived")))
+    ).all()
     assert 0.55 * len(closed) < len(evaluations) < 0.8 * len(closed)
     calendar = load_calendar(db.session)
     bad = 0
@@ -253,9 +263,16 @@ def test_the_console_lists_and_opens_bulk_cases(bulk):
         page = client.get(f"/admin/case/details/?id={case.id}")
         body = page.get_data(as_text=True)
         assert page.status_code == 200 and case.number in body and case.applicant_name in body
+    assert client.get("/admin/").status_code == 200
     clerk = bulk["app"].test_client()
     login_as(clerk, "xiashan_dongshan")
-    assert clerk.get("/admin/case/").status_code == 200
+    own = db.session.scalar(
+        select(Case.number)
+        .join(Center, Center.id == Case.center_id)
+        .where(Center.name == "东山社区便民服务站")
+        .order_by(Case.received_date.desc(), Case.id.desc())
+    )
+    assert own in clerk.get("/admin/case/").get_data(as_text=True)
 
 
 def test_a_case_created_in_the_console_after_a_load_gets_the_next_number_of_its_day(demo_app):
