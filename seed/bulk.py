@@ -38,6 +38,7 @@ from lifecycle.deadlines import is_assumed_year, is_workday, load_calendar
 from lifecycle.evaluation_links import LINK_VALID_DAYS
 from lifecycle.supervision import DEFAULT_FOLLOWUP_WORKING_DAYS
 from models import (
+    CENTER_COPIES,
     Agent,
     Applicant,
     AuditHead,
@@ -54,6 +55,8 @@ from models import (
     FollowUp,
     ServiceItem,
     User,
+    applicant_center,
+    case_centers,
 )
 from models.audit_log import GENESIS_HASH
 from models.case import case_item
@@ -1171,6 +1174,12 @@ def seed_bulk(
                         _reset_sequences(conn)
                 done = min(first + CHUNK, count)
                 echo(f"  已写入 {done:,}/{count:,} 件，累计 {time.perf_counter() - started:.1f} 秒")
+        # The scope's derived keys, as the app's listeners would have written them row by row.
+        tick = time.perf_counter()
+        with conn.begin():
+            applicant_center.refresh_all(conn)
+            case_centers.refresh_all(conn, Case, CENTER_COPIES)
+        echo(f"  范围键(申请人—机构表、评价/回访/投诉上的机构)：{time.perf_counter() - tick:.1f} 秒")
         echo(f"生成数据(Python)：{generating:.1f} 秒")
         for table in TABLES:
             name = table.name
@@ -1180,8 +1189,8 @@ def seed_bulk(
         tick = time.perf_counter()
         if writer.postgres:
             vacuum = conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in TABLES:
-                vacuum.exec_driver_sql(f'VACUUM (ANALYZE) "{table.name}"')
+            for name in [table.name for table in TABLES] + ["applicant_center"]:
+                vacuum.exec_driver_sql(f'VACUUM (ANALYZE) "{name}"')
             echo(f"  VACUUM ANALYZE：{time.perf_counter() - tick:.1f} 秒")
         else:
             conn.exec_driver_sql("ANALYZE")
