@@ -7,6 +7,7 @@ from flask_login import current_user, user_logged_in, user_logged_out
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, ValidationError
 
 import audit
@@ -87,6 +88,18 @@ def _install_audit_actor(app: Flask) -> None:
     user_logged_out.connect(_audit_actor_on_logout)
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Behind a reverse proxy, take the client's address and scheme from the headers the proxy sets.
+
+    The login throttle counts per address and the audit log records it: without this, every
+    client behind the proxy would share the proxy's address (one clerk's typos would lock out a
+    whole center). Only as many hops as configured are trusted, so a client cannot prepend its own.
+    """
+    hops = {name: app.config[f"PROXY_FIX_X_{name.upper()}"] for name in ("for", "proto", "host")}
+    if any(hops.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"])
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.url_map.converters["int"] = KeyConverter
@@ -94,6 +107,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     INSTANCE_DIR.mkdir(exist_ok=True)
+    _trust_proxies(app)
     _install_audit_actor(app)
     init_security(app)
 

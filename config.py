@@ -62,9 +62,17 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Keeps the counters of deployments (or test runs) that share one Redis database apart.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
     # Failed logins per remote address (successful ones do not count: a whole center may sit behind
     # one address). Behind a reverse proxy the address must be the client's (ProxyFix).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+    # How many reverse proxies in front of the app set X-Forwarded-For / -Proto / -Host (werkzeug's
+    # ProxyFix). 0, the default, trusts none of these headers: without a proxy a client could name
+    # any address and escape the login throttle. Behind one nginx or load balancer: 1.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+    PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "0"))
+    PROXY_FIX_X_HOST = int(os.environ.get("PROXY_FIX_X_HOST", "0"))
 
     # The address printed in the forms' QR codes (verification page, evaluation link); a batch
     # worker has no request to take it from.

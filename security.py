@@ -98,16 +98,28 @@ def unsafe_settings(config: dict) -> list[str]:
         problems.append("CSRF 防护已关闭")
     if not config.get("MAX_CONTENT_LENGTH"):
         problems.append("未限制请求大小(MAX_CONTENT_LENGTH)")
+    if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        # Counters in one process's memory: each gunicorn worker and each app server counts on its
+        # own, so N of them allow N times LOGIN_RATE_LIMIT. Flask-Limiter's default, hence "or".
+        problems.append(
+            "RATELIMIT_STORAGE_URI 为进程内存储(memory://)：每个进程、每台服务器各自计数，登录限流形同虚设；"
+            "请设置 redis://主机:端口/库"
+        )
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append("使用 SQLite 嵌入式数据库；多人多机部署请改用 PostgreSQL(DATABASE_URL)")
     return problems
 
 
 def check_production(config: dict) -> None:
-    """Refuse to start in production with a default or short key, no audit key of its own, or debug on."""
+    """Refuse to start in production with a default or short key, no audit key of its own, debug on,
+    or rate-limit counters kept in each process's memory."""
     if config.get("ENV_NAME") != "production":
         return
-    fatal = [p for p in unsafe_settings(config) if p.startswith(("SECRET_KEY", "AUDIT_HMAC_KEY", "DEBUG", "CSRF"))]
+    fatal = [
+        p
+        for p in unsafe_settings(config)
+        if p.startswith(("SECRET_KEY", "AUDIT_HMAC_KEY", "DEBUG", "CSRF", "RATELIMIT_STORAGE_URI"))
+    ]
     if fatal:
         raise RuntimeError("生产环境配置不安全，拒绝启动：" + "；".join(fatal))
 

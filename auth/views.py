@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import case as when
+from sqlalchemy import or_, select, update
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -52,6 +53,36 @@ def _password_matches(user: User | None, password: str) -> bool:
         User(password_hash=_DUMMY_HASH).check_password(password)
         return False
     return user.check_password(password)
+
+
+_COUNTED, _LOCKED_NOW, _ALREADY_LOCKED = "counted", "locked now", "already locked"
+
+
+def _count_failure(user: User, now: dt.datetime) -> str:
+    """Count one failed login in the database itself and lock the account on the MAX_FAILURES-th.
+
+    One conditional UPDATE, not a read-modify-write of the loaded row: app servers on several
+    machines (or gunicorn workers) failing the same account at once would otherwise each write
+    back their own "count + 1" and lose failures. The row lock the UPDATE takes orders them, and
+    the SET expressions read the row as it is then (PostgreSQL re-reads it after waiting;
+    SQLite writes one at a time). Returns _ALREADY_LOCKED when another server locked the account
+    after this request read it.
+    """
+    reached = User.failed_logins + 1 >= MAX_FAILURES
+    row = db.session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(
+            failed_logins=when((reached, 0), else_=User.failed_logins + 1),
+            locked_until=when((reached, now + dt.timedelta(minutes=LOCK_MINUTES)), else_=None),
+        )
+        .returning(User.locked_until)
+        .execution_options(synchronize_session=False)
+    ).first()
+    db.session.expire(user, ["failed_logins", "locked_until"])
+    if row is None:
+        return _ALREADY_LOCKED
+    return _LOCKED_NOW if row.locked_until is not None else _COUNTED
 
 
 def _login_failed(response) -> bool:
@@ -112,13 +143,24 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         else:
             if user is not None:
-                user.failed_logins += 1
-                audit.record(
-                    db.session, audit.AuditEvent.LOGIN_FAILED, user, summary=f"登录失败：{user.username}", actor=user
-                )
-                if user.failed_logins >= MAX_FAILURES:
-                    user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-                    user.failed_logins = 0
+                outcome = _count_failure(user, now)
+                if outcome == _ALREADY_LOCKED:
+                    audit.record(
+                        db.session,
+                        audit.AuditEvent.LOGIN_LOCKED,
+                        user,
+                        summary=f"锁定期内尝试登录：{user.username}",
+                        actor=user,
+                    )
+                else:
+                    audit.record(
+                        db.session,
+                        audit.AuditEvent.LOGIN_FAILED,
+                        user,
+                        summary=f"登录失败：{user.username}",
+                        actor=user,
+                    )
+                if outcome == _LOCKED_NOW:
                     audit.record(
                         db.session,
                         audit.AuditEvent.LOCKOUT,

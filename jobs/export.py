@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import os
 import shutil
+import socket
 import zipfile
 from pathlib import Path
 
@@ -48,6 +49,11 @@ OUT_OF_SCOPE = "案件已不在导出人的管辖范围内或已删除"
 
 class Cancelled(Exception):
     """The clerk cancelled the job while a chunk was being rendered."""
+
+
+def worker_name() -> str:
+    """This process as the chunk table names it: host and process id ("export-2:4711")."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:80]
 
 
 # --- paths ------------------------------------------------------------------------------------
@@ -245,7 +251,7 @@ def _claim_chunk(job_id: int, index: int) -> bool:
     claimed = db.session.execute(
         update(ExportChunk)
         .where(ExportChunk.job_id == job_id, ExportChunk.index == index, ExportChunk.state == PENDING)
-        .values(state=RUNNING, heartbeat_at=utcnow(), attempts=ExportChunk.attempts + 1)
+        .values(state=RUNNING, heartbeat_at=utcnow(), attempts=ExportChunk.attempts + 1, worker=worker_name())
     ).rowcount
     if claimed:
         db.session.execute(

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models import Case, EvaluationLink
@@ -55,3 +56,20 @@ def find_link(session: Session, token: str, secret: bytes) -> EvaluationLink | N
     if link is None or not hmac.compare_digest(signature, _signature(link.id, link.nonce, secret)):
         return None
     return link
+
+
+def claim_link(session: Session, link: EvaluationLink, now: dt.datetime) -> bool:
+    """Mark the link used, if nobody has yet; False when another request (on any server) got there first.
+
+    One conditional UPDATE in the caller's transaction: the row lock it takes makes a second
+    submission wait for the first to commit or roll back, and then find used_at set. The caller
+    commits together with the evaluation, or rolls back and the link is open again.
+    """
+    claimed = session.execute(
+        update(EvaluationLink)
+        .where(EvaluationLink.id == link.id, EvaluationLink.used_at.is_(None), EvaluationLink.expires_at >= now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(link, ["used_at"])
+    return claimed == 1

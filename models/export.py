@@ -86,3 +86,6 @@ class ExportChunk(db.Model):
     enqueued_at: Mapped[dt.datetime | None]
     heartbeat_at: Mapped[dt.datetime | None]
     part: Mapped[str | None] = mapped_column(String(255))  # relative to EXPORT_DIR
+    # "host:pid" of the worker that took the chunk last: workers run on several machines, and a
+    # stale heartbeat or a slow chunk is traced to one of them.
+    worker: Mapped[str | None] = mapped_column(String(80))

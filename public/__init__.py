@@ -12,7 +12,7 @@ from annexes.catalog import ANNEXES
 from annexes.verify import check_token
 from extensions import db, limiter
 from lifecycle.errors import TransitionError
-from lifecycle.evaluation_links import find_link
+from lifecycle.evaluation_links import claim_link, find_link
 from lifecycle.supervision import record_evaluation
 from models.enums import EvaluationChannel, Rating, choices
 from models.evaluation import RATING_FIELDS, RATING_LABELS
@@ -53,6 +53,12 @@ def _secret() -> bytes:
     return current_app.config["SECRET_KEY"].encode("utf-8")
 
 
+def _used_page():
+    return render_template(
+        "public/message.html", title="已完成评价", message="该评价链接已使用，每次服务只能评价一次。感谢您的评价！"
+    ), 410
+
+
 @bp.route("/e/<token>", methods=["GET", "POST"])
 @limiter.limit("30 per minute; 300 per hour")
 def evaluate(token: str):
@@ -62,9 +68,7 @@ def evaluate(token: str):
             "public/message.html", title="链接无效", message="该评价链接不存在或已失效，请核对短信或办结单上的二维码。"
         ), 404
     if link.used_at is not None:
-        return render_template(
-            "public/message.html", title="已完成评价", message="该评价链接已使用，每次服务只能评价一次。感谢您的评价！"
-        ), 410
+        return _used_page()
     if link.expires_at < utcnow():
         return render_template(
             "public/message.html", title="链接已过期", message="该评价链接已过期。如需反映情况，请拨打监督电话 12345。"
@@ -80,7 +84,9 @@ def evaluate(token: str):
             evaluator_name=(form.evaluator_name.data or "").strip(),
             evaluator_phone=(form.evaluator_phone.data or "").strip(),
         )
-        link.used_at = utcnow()
+        if not claim_link(db.session, link, utcnow()):
+            db.session.rollback()  # another submission, on this server or another, used it meanwhile
+            return _used_page()
         try:
             record_evaluation(
                 db.session, case, values, EvaluationChannel.LINK.value, current_app.config["FOLLOWUP_WORKING_DAYS"]
@@ -89,12 +95,8 @@ def evaluate(token: str):
             db.session.rollback()
             return render_template("public/message.html", title="无法评价", message=str(exc)), 409
         except IntegrityError:
-            db.session.rollback()  # a second submit raced the first: the unique case_id refused it
-            return render_template(
-                "public/message.html",
-                title="已完成评价",
-                message="该评价链接已使用，每次服务只能评价一次。感谢您的评价！",
-            ), 410
+            db.session.rollback()  # the applicant's own rating is on file already (one per channel)
+            return _used_page()
         return render_template(
             "public/message.html", title="评价已提交", message="感谢您的评价！如您反映了问题，承办单位将安排专人回访。"
         )

@@ -12,6 +12,7 @@ from extensions import db
 from models import AuditLog, User
 from models.time import utcnow
 from tests.builders import DEMO_PASSWORD, login_as
+from tests.conftest import _make_app
 
 
 @pytest.fixture
@@ -107,3 +108,42 @@ def test_the_login_limit_is_configurable(demo_app):
     responses = [_attempt(client, "10.20.30.60") for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 429]
     assert "登录失败次数过多" in responses[2].get_data(as_text=True)
+
+
+# --- behind a reverse proxy ------------------------------------------------------------------------
+PROXY = "10.0.0.1"  # every request reaches the app from the proxy's address
+
+
+@pytest.fixture
+def proxied_app(backend, tmp_path):
+    """The demo app configured as behind one reverse proxy (PROXY_FIX_X_FOR=1)."""
+    yield from _make_app(backend, "demo", tmp_path, {"PROXY_FIX_X_FOR": 1, "LOGIN_RATE_LIMIT": "2 per minute"})
+
+
+def _via_proxy(client, forwarded_for: str, password: str = "Wrong#Pass2026"):
+    return client.post(
+        "/login",
+        data={"username": "chendian_admin", "password": password},
+        environ_base={"REMOTE_ADDR": PROXY},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+
+
+def test_behind_a_proxy_the_login_throttle_counts_each_client_address_not_the_proxys(proxied_app):
+    client = proxied_app.test_client()
+    assert [_via_proxy(client, "203.0.113.5").status_code for _ in range(3)] == [200, 200, 429]
+    row = db.session.scalar(select(AuditLog).where(AuditLog.event == "login_throttled"))
+    assert row.ip == "203.0.113.5"
+    # Another clerk behind the same proxy still gets to try.
+    assert _via_proxy(client, "203.0.113.6").status_code == 200
+    # A client cannot name another address: the one trusted hop is the proxy's, the rightmost.
+    assert _via_proxy(client, "198.51.100.9, 203.0.113.5").status_code == 429
+
+
+def test_without_a_configured_proxy_a_forwarded_for_header_is_ignored(demo_app):
+    demo_app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
+    client = demo_app.test_client()
+    statuses = [_via_proxy(client, f"203.0.113.{n}").status_code for n in (20, 21, 22)]
+    assert statuses == [200, 200, 429]  # all three came from 10.0.0.1, whatever they claimed
+    row = db.session.scalar(select(AuditLog).where(AuditLog.event == "login_throttled"))
+    assert row.ip == PROXY

@@ -102,6 +102,7 @@ def test_security_check_lists_the_unsafe_development_defaults(demo_app):
     assert "SECRET_KEY 仍为开发默认值" in result.output
     assert "AUDIT_HMAC_KEY 未设置" in result.output
     assert "SESSION_COOKIE_SECURE 未开启" in result.output
+    assert "RATELIMIT_STORAGE_URI 为进程内存储(memory://)" in result.output
 
 
 def test_safe_settings_pass_the_check():
@@ -113,8 +114,16 @@ def test_safe_settings_pass_the_check():
         "WTF_CSRF_ENABLED": True,
         "MAX_CONTENT_LENGTH": 1024,
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/console",
+        "RATELIMIT_STORAGE_URI": "redis://queue:6379/1",
     }
     assert unsafe_settings(config) == []
+
+
+@pytest.mark.parametrize("storage", ["memory://", "", None])
+def test_rate_limit_counters_in_process_memory_are_unsafe(storage):
+    # Flask-Limiter's own default is memory://, so an unset value counts as memory too.
+    problems = unsafe_settings({"RATELIMIT_STORAGE_URI": storage})
+    assert any(p.startswith("RATELIMIT_STORAGE_URI 为进程内存储(memory://)") for p in problems)
 
 
 @pytest.mark.parametrize(
@@ -126,6 +135,10 @@ def test_safe_settings_pass_the_check():
         ({"SECRET_KEY": "k" * 40}, "AUDIT_HMAC_KEY 未设置"),
         ({"SECRET_KEY": "k" * 40, "AUDIT_HMAC_KEY": "short"}, "AUDIT_HMAC_KEY 过短"),
         ({"SECRET_KEY": "k" * 40, "AUDIT_HMAC_KEY": "k" * 40}, "AUDIT_HMAC_KEY 与 SECRET_KEY 相同"),
+        (
+            {"SECRET_KEY": "k" * 40, "AUDIT_HMAC_KEY": "a" * 40, "RATELIMIT_STORAGE_URI": "memory://"},
+            "RATELIMIT_STORAGE_URI 为进程内存储",
+        ),
     ],
 )
 def test_production_refuses_to_start_with_unsafe_settings(overrides, message):
@@ -189,3 +202,14 @@ def test_a_case_is_saved_through_the_real_form_with_csrf_on(demo_app_csrf):
     )
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Case)) == before + 1
+
+
+def test_production_starts_with_its_rate_limit_counters_in_redis(tmp_path):
+    config = {
+        "ENV_NAME": "production",
+        "SECRET_KEY": "k" * 40,
+        "AUDIT_HMAC_KEY": "a" * 40,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'console.db'}",
+    }
+    assert create_app(config).config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/15"
