@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -494,6 +495,8 @@ def run_size(url: str, roles: list[str], pages: list[Page], rounds: int, passwor
     from config import database_url
     from extensions import db
 
+    # The case edit form leaves center and mode out on purpose (they change only by hand-off).
+    warnings.filterwarnings("ignore", "Fields missing from ruleset", UserWarning)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(url)})
     log = QueryLog()
     with app.app_context():
@@ -523,11 +526,13 @@ def run_size(url: str, roles: list[str], pages: list[Page], rounds: int, passwor
 
 
 def print_table(sizes: list[str], per_size: list[dict], roles: list[str], pages: list[Page]) -> None:
+    widths = [max(10, len(name) + 4) for name in sizes]
     head = f"{'page':<32} {'role':<9}"
-    for name in sizes:
-        head += f" | {name + ' med':>10} {'p95':>8} {'queries':>8}"
+    for name, width in zip(sizes, widths, strict=True):
+        head += f" | {name + ' med':>{width}} {'p95':>8} {'queries':>8}"
+    ratio = f"{sizes[-1]}/{sizes[0]}"
     if len(sizes) > 1:
-        head += f" | {sizes[-1] + '/' + sizes[0]:>9}"
+        head += f" | {ratio:>9}"
     print()
     print(head)
     print("-" * len(head))
@@ -537,17 +542,17 @@ def print_table(sizes: list[str], per_size: list[dict], roles: list[str], pages:
             if all(cell is None for cell in cells):
                 continue
             line = f"{page.label:<32} {role:<9}"
-            for cell in cells:
+            for cell, width in zip(cells, widths, strict=True):
                 if cell is None:
-                    line += f" | {'—':>10} {'':>8} {'':>8}"
+                    line += f" | {'—':>{width}} {'':>8} {'':>8}"
                 elif cell.status != 200:
-                    line += f" | {'HTTP ' + str(cell.status):>10} {'':>8} {'':>8}"
+                    line += f" | {'HTTP ' + str(cell.status):>{width}} {'':>8} {'':>8}"
                 else:
-                    line += f" | {cell.median:8.1f}ms {cell.p95:6.1f}ms {cell.query_text:>8}"
+                    line += f" | {f'{cell.median:.1f}ms':>{width}} {f'{cell.p95:.1f}ms':>8} {cell.query_text:>8}"
             if len(sizes) > 1:
                 first, last = cells[0], cells[-1]
                 if first is not None and last is not None and first.status == last.status == 200:
-                    line += f" | {last.median / first.median:8.1f}×"
+                    line += f" | {f'{last.median / first.median:.1f}x':>{max(9, len(ratio))}}"
             print(line)
 
 
@@ -598,9 +603,12 @@ def main() -> None:
         url = url or size_url(name, args.postgres)
         build_database(url, bulk)
         print(f"\n== {name}: {url}", flush=True)
-        names.append(name)
+        names.append((name, "sqlite" if url.startswith("sqlite") else "pg"))
         per_size.append(run_size(url, roles, pages, args.rounds, args.password or DEMO_PASSWORD))
 
+    # A run over both backends labels each column with its own ("10k pg", "10k sqlite").
+    mixed = len({backend for _, backend in names}) > 1
+    names = [f"{name} {backend}" if mixed else name for name, backend in names]
     print(f"\nmedian and p95 of {args.rounds} requests after 1 warm-up, server time in-process; queries per request")
     print_table(names, per_size, roles, pages)
 
