@@ -5,7 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, String, Table, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Table,
+    Text,
+    event,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -63,6 +76,12 @@ class Case(db.Model):
         # The default list order (newest first, id as tie-breaker) and the scoped list both use these.
         Index("ix_case_received_date_id", "received_date", "id"),
         Index("ix_case_center_id_received_date", "center_id", "received_date"),
+        # A case handed up stays readable by the center it came from: the scope's other half.
+        Index("ix_case_origin_center_id_received_date", "origin_center_id", "received_date"),
+        # Sorting the register by applicant walks this index instead of joining the applicant table.
+        Index("ix_case_applicant_name_id", "applicant_name", "id"),
+        # 已超期 / 即将超期: running statuses against the promised date (filter and home page).
+        Index("ix_case_status_promised_date", "status", "promised_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +92,9 @@ class Case(db.Model):
     mode: Mapped[str] = mapped_column(String(16), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey("applicant.id"), index=True)
+    # A copy of applicant.name, kept in step on every save (sync_applicant_name below), so that the
+    # register sorts and searches by applicant on its own indexes (models/search.py).
+    applicant_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"), index=True)
     delegation_scope: Mapped[str | None] = mapped_column(String(16))
     received_date: Mapped[dt.date] = mapped_column(index=True)
@@ -298,3 +320,21 @@ class CaseExtension(db.Model):
 
     def __str__(self) -> str:
         return f"{self.case} 延期至{self.new_date}"
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _copy_applicant_name(mapper, connection, case: Case) -> None:
+    """The case's applicant_name is its applicant's name, read from the row being pointed at."""
+    if case.applicant_id is not None:
+        case.applicant_name = connection.scalar(select(Applicant.name).where(Applicant.id == case.applicant_id))
+
+
+@event.listens_for(Applicant, "after_update")
+def _rename_in_cases(mapper, connection, applicant: Applicant) -> None:
+    """A renamed applicant is renamed in its cases' copies too, in the same transaction."""
+    connection.execute(
+        update(Case.__table__)
+        .where(Case.__table__.c.applicant_id == applicant.id, Case.__table__.c.applicant_name != applicant.name)
+        .values(applicant_name=applicant.name)
+    )
