@@ -24,8 +24,15 @@ def init_cli(app: Flask) -> None:
 
 @click.command("seed")
 @click.option("--demo", is_flag=True, help="同时写入潮南区演示数据(可重复执行，不会重复创建)")
-def seed_command(demo: bool) -> None:
-    """Seed the reference data every installation needs (the holiday table); with --demo the demo set."""
+@click.option(
+    "--bulk",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="另加 N 件批量案件(近三年，用于性能测试；须先有演示数据；每次执行都新增 N 件；请在控制台停止时执行)",
+)
+def seed_command(demo: bool, bulk: int | None) -> None:
+    """Seed the reference data every installation needs (the holiday table); --demo the demo set, --bulk N more cases."""
     from seed.holidays import seed_holidays
 
     with audit.acting_as("seed"):
@@ -39,6 +46,14 @@ def seed_command(demo: bool) -> None:
 
             summary = seed_demo(db.session)
             click.echo("演示数据就绪：" + "，".join(f"{k} {v}" for k, v in summary.items()))
+    if bulk:
+        from seed.bulk import BulkSeedError, seed_bulk
+
+        click.echo(f"批量写入 {bulk:,} 件案件：")
+        try:
+            seed_bulk(db.session, bulk, audit.chain_key(current_app.config), click.echo)
+        except BulkSeedError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @click.command("create-user")
