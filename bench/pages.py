@@ -287,6 +287,7 @@ class Result:
     status: int
     slowest: tuple[float, str, object] | None
     url: str = ""
+    wanted: int = 0
 
     @property
     def median(self) -> float:
@@ -296,6 +297,10 @@ class Result:
     def p95(self) -> float:
         ordered = sorted(self.times)
         return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
+
+    @property
+    def rounds_text(self) -> str:
+        return f" (n={len(self.times)})" if len(self.times) < self.wanted else ""
 
     @property
     def query_text(self) -> str:
@@ -433,7 +438,14 @@ def page_url(app, page: Page, terms: dict) -> str | None:
         return url_for(page.endpoint, **params)
 
 
-def measure(client, log: QueryLog, page: Page, url: str, terms: dict, rounds: int, warmup: bool = True) -> Result:
+# A page slower than the budget allows (an N+1 export at 1M: tens of seconds a request) is timed
+# fewer times, but never fewer than this; the table shows how many.
+MIN_ROUNDS = 3
+
+
+def measure(
+    client, log: QueryLog, page: Page, url: str, terms: dict, rounds: int, warmup: bool = True, budget: float = 120.0
+) -> Result:
     def once():
         log.reset()
         started = time.perf_counter()
@@ -452,8 +464,12 @@ def measure(client, log: QueryLog, page: Page, url: str, terms: dict, rounds: in
             return Result([0.0], [len(log.queries)], status, None, url)
     times, counts = [], []
     slowest = None
-    for _ in range(rounds):
+    spent = 0.0
+    for done in range(rounds):
+        if done >= MIN_ROUNDS and spent > budget:
+            break
         status, elapsed = once()
+        spent += elapsed
         if status != 200:
             return Result([elapsed], [len(log.queries)], status, None, url)
         times.append(elapsed)
@@ -463,7 +479,7 @@ def measure(client, log: QueryLog, page: Page, url: str, terms: dict, rounds: in
             top = max(selects, key=lambda q: q[0])
             if slowest is None or top[0] > slowest[0]:
                 slowest = top
-    return Result(times, counts, status, slowest, url)
+    return Result(times, counts, status, slowest, url, rounds)
 
 
 _SELECT_LIST = re.compile(r"^SELECT (.{300,}?) \nFROM", re.S)
@@ -497,7 +513,15 @@ def explain(app, statement: str, parameters) -> str:
             raw.close()
 
 
-def run_size(url: str, roles: list[str], pages: list[Page], rounds: int, password: str, warmup: bool = True) -> dict:
+def run_size(
+    url: str,
+    roles: list[str],
+    pages: list[Page],
+    rounds: int,
+    password: str,
+    warmup: bool = True,
+    budget: float = 120.0,
+) -> dict:
     """{(page key, role): Result} for one database, and the app under "_app"."""
     from sqlalchemy import event
 
@@ -527,10 +551,10 @@ def run_size(url: str, roles: list[str], pages: list[Page], rounds: int, passwor
             if url_ is None:
                 print(f"    {page.label}: no data for this role, skipped")
                 continue
-            result = measure(client, log, page, url_, terms, rounds, warmup)
+            result = measure(client, log, page, url_, terms, rounds, warmup, budget)
             results[(page.key, role)] = result
             shown_time = f"{result.median:9.1f} ms" if result.status == 200 else f"HTTP {result.status}"
-            print(f"    {page.label:<32} {shown_time}  {result.query_text} queries", flush=True)
+            print(f"    {page.label:<32} {shown_time}  {result.query_text} queries{result.rounds_text}", flush=True)
     results["_app"] = app
     return results
 
@@ -558,7 +582,9 @@ def print_table(sizes: list[str], per_size: list[dict], roles: list[str], pages:
                 elif cell.status != 200:
                     line += f" | {'HTTP ' + str(cell.status):>{width}} {'':>8} {'':>8}"
                 else:
-                    line += f" | {f'{cell.median:.1f}ms':>{width}} {f'{cell.p95:.1f}ms':>8} {cell.query_text:>8}"
+                    # Under the full rounds (slow page, --budget) a p95 means little: the count is shown instead.
+                    p95 = f"{cell.p95:.1f}ms" if not cell.rounds_text else f"n={len(cell.times)}"
+                    line += f" | {f'{cell.median:.1f}ms':>{width}} {p95:>8} {cell.query_text:>8}"
             if len(sizes) > 1:
                 first, last = cells[0], cells[-1]
                 if first is not None and last is not None and first.status == last.status == 200:
@@ -585,6 +611,12 @@ def main() -> None:
         "--only", action="append", metavar="PAGE", help="page key (repeatable): " + ", ".join(p.key for p in PAGES)
     )
     parser.add_argument("--roles", default=",".join(DEFAULT_ROLES), help="comma list of " + ", ".join(ROLE_USERS))
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=120.0,
+        help=f"seconds of timed requests per page after which it stops early, at least {MIN_ROUNDS} rounds (default 120)",
+    )
     parser.add_argument("--explain", action="store_true", help="print the plan of each page's slowest query")
     parser.add_argument("--password", default=None, help="the demo accounts' password (default: seed's)")
     args = parser.parse_args()
@@ -614,7 +646,7 @@ def main() -> None:
         prepare_database(url, bulk)
         print(f"\n== {name}: {url}", flush=True)
         names.append((name, "sqlite" if url.startswith("sqlite") else "pg"))
-        per_size.append(run_size(url, roles, pages, args.rounds, args.password or DEMO_PASSWORD))
+        per_size.append(run_size(url, roles, pages, args.rounds, args.password or DEMO_PASSWORD, budget=args.budget))
 
     # A run over both backends labels each column with its own ("10k pg", "10k sqlite").
     mixed = len({backend for _, backend in names}) > 1
