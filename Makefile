@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lock db seed serve worker bench browser lint format clean
+.PHONY: run test install lock db seed serve worker bench bench-pages bench-load browser lint format clean
 
 run: install db seed serve
 
@@ -52,6 +52,15 @@ worker: install
 # Speed and memory of the PDF forms (figures printed; see bench/README.md).
 bench: install
 	$(BIN)/python bench/pdf.py
+
+# Server time of every page per role at 10k and 1M cases, and a locust run against gunicorn
+# (issue 11; options in bench/README.md), e.g. make bench-pages BENCH_ARGS="--size demo".
+BENCH_ARGS ?=
+bench-pages: install
+	$(BIN)/python bench/pages.py $(BENCH_ARGS)
+
+bench-load: install
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
 
 # The browser tests drive Debian's Chromium, and a form test rasterises a printed PDF with poppler's
 # pdftoppm to read its QR codes back; install them when missing (CI runs as root).
