@@ -36,7 +36,7 @@ from lifecycle.deadlines import (
 )
 from lifecycle.scope import scope_clause
 from lifecycle.transitions import RUNNING
-from models import Agent, Case, CaseFee, CaseMaterial, Center, ServiceItem
+from models import Agent, Case, CaseFee, CaseLog, CaseMaterial, Center, Evaluation, ServiceItem
 from models.case import case_item
 from models.enums import (
     STAFF_ROLES,
@@ -357,6 +357,18 @@ class CaseView(
         },
         "received_date": {"default": today_beijing},
     }
+
+    def export_loader_options(self):
+        # What _export_columns reads beyond get_query's eager loads: the items' departments, the
+        # departments contacted in the log (only log entries naming one), the counted evaluation
+        # and its follow-up. selectinload runs once per batch of rows, joinedload inside it.
+        return [
+            selectinload(Case.items).joinedload(ServiceItem.department),
+            selectinload(Case.logs.and_(CaseLog.department_id.is_not(None)))
+            .load_only(CaseLog.department_id, CaseLog.at)
+            .joinedload(CaseLog.department),
+            selectinload(Case.evaluation).joinedload(Evaluation.followup),
+        ]
 
     def applicant_filter_url(self, applicant_ids):
         return url_for(".index_view", flt0_applicant_id_intinlistfilter=",".join(map(str, applicant_ids)))
