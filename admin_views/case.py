@@ -37,7 +37,7 @@ from lifecycle.deadlines import (
 )
 from lifecycle.scope import scope_clause
 from lifecycle.transitions import RUNNING
-from models import Agent, Case, CaseFee, CaseMaterial, Center, ServiceItem
+from models import Agent, Case, CaseFee, CaseLog, CaseMaterial, Center, ServiceItem
 from models.case import case_item
 from models.enums import (
     STAFF_ROLES,
@@ -333,6 +333,17 @@ class CaseView(
         },
         "received_date": {"default": today_beijing},
     }
+
+    def get_one_options(self):
+        # The details page lists the log (each entry's department and agent), the items with their
+        # departments and the fees with their items: one query per list, whatever its length.
+        logs = selectinload(Case.logs)
+        return [
+            logs.joinedload(CaseLog.department),
+            logs.joinedload(CaseLog.agent),
+            selectinload(Case.items).joinedload(ServiceItem.department),
+            selectinload(Case.fees).joinedload(CaseFee.item),
+        ]
 
     def applicant_filter_url(self, applicant_ids):
         return url_for(".index_view", flt0_applicant_id_intinlistfilter=",".join(map(str, applicant_ids)))
