@@ -38,6 +38,13 @@ class Evaluation(db.Model):
             sqlite_where=text("counted"),
             postgresql_where=text("counted"),
         ),
+        # The home page's 差评 figure: counted reviews rated 2 or less, read from the index alone.
+        Index(
+            "ix_evaluation_bad_counted_case",
+            "case_id",
+            sqlite_where=text("counted AND overall <= 2"),
+            postgresql_where=text("counted AND overall <= 2"),
+        ),
     )
 
     rating_labels: t.ClassVar[dict[str, str]] = RATING_LABELS
