@@ -87,6 +87,10 @@ class Config:
     EXPORT_VOLUME_CASES = int(os.environ.get("EXPORT_VOLUME_CASES", "500"))
     EXPORT_MAX_CASES = int(os.environ.get("EXPORT_MAX_CASES", "10000"))
     EXPORT_STALE_SECONDS = int(os.environ.get("EXPORT_STALE_SECONDS", "120"))
+    # Masked CSV/XLSX exports of a list (admin_views/pii.py): the most rows one export writes, and
+    # how many rows are read per batch (each batch costs the same few queries whatever its size).
+    EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", "100000"))
+    EXPORT_BATCH_ROWS = int(os.environ.get("EXPORT_BATCH_ROWS", "1000"))
 
     # Rows per list page; clerks page through a large register.
     ADMIN_PAGE_SIZE = 30

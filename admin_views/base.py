@@ -224,7 +224,12 @@ class ConsoleModelView(FastListMixin, ModelView):
         if key is None:
             return None
         in_scope = scope_clause(self.model, current_user, write=self._is_write_request())
-        return db.session.query(self.model).filter(pk == key, in_scope).one_or_none()
+        query = db.session.query(self.model).options(*self.get_one_options())
+        return query.filter(pk == key, in_scope).one_or_none()
+
+    def get_one_options(self) -> list:
+        """Loader options for one record's pages: lists on its details page load once, not per entry."""
+        return []
 
     @action("delete", lazy_gettext("Delete"), lazy_gettext("Are you sure you want to delete selected records?"))
     def action_delete(self, ids):

@@ -16,10 +16,11 @@ import audit
 from admin_views.base import ConsoleModelView, DynamicOptionsFilter, IntInListFilter
 from admin_views.case_annex import AnnexMixin, BatchExportMixin
 from admin_views.case_correction import CorrectionMixin
+from admin_views.case_export import CaseExportMixin
 from admin_views.case_lifecycle import LifecycleMixin
 from admin_views.extension import ExtensionMixin
 from admin_views.people import force_center, scoped_centers
-from admin_views.pii import ExportMixin, IdNumberSearchMixin
+from admin_views.pii import IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
 from admin_views.supervision import SupervisionMixin
 from extensions import db
@@ -36,7 +37,7 @@ from lifecycle.deadlines import (
 )
 from lifecycle.scope import scope_clause
 from lifecycle.transitions import RUNNING
-from models import Agent, Case, CaseFee, CaseMaterial, Center, ServiceItem
+from models import Agent, Case, CaseFee, CaseLog, CaseMaterial, Center, ServiceItem
 from models.case import case_item
 from models.enums import (
     STAFF_ROLES,
@@ -237,29 +238,6 @@ CASE_FIELDSETS = [
 INLINE_FIELDS = {"materials", "fees"}
 
 
-def _export_columns() -> list:
-    from models.identifiers import mask_id_number, mask_phone
-
-    return [
-        ("案件编号", lambda c: c.number),
-        ("受理机构", lambda c: c.center.name),
-        ("所属镇(街道)", lambda c: c.center.town.name if c.center.town else "区级"),
-        ("服务方式", lambda c: c.mode_label),
-        ("状态", lambda c: c.status_label),
-        ("申请事项", lambda c: "、".join(i.name for i in c.items)),
-        ("办理部门", lambda c: "、".join(d.name for d in c.departments)),
-        ("申请人", lambda c: c.applicant.name),
-        ("证件号码", lambda c: c.applicant.credit_code or mask_id_number(c.applicant.id_number)),
-        ("联系电话", lambda c: mask_phone(c.applicant.phone)),
-        ("代办员", lambda c: c.agent.name if c.agent else ""),
-        ("受理日期", lambda c: c.received_date.isoformat()),
-        ("承诺办结日期", lambda c: c.promised_date.isoformat() if c.promised_date else ""),
-        ("办结/终止日期", lambda c: c.closed_date.isoformat() if c.closed_date else ""),
-        ("评价", lambda c: c.evaluation.overall_label if c.evaluation else ""),
-        ("回访", lambda c: c.evaluation.followup.status_label if c.evaluation and c.evaluation.followup else ""),
-    ]
-
-
 class CaseView(
     CorrectionMixin,
     AnnexMixin,
@@ -268,14 +246,14 @@ class CaseView(
     ExtensionMixin,
     SupervisionMixin,
     IdNumberSearchMixin,
-    ExportMixin,
+    CaseExportMixin,
     ConsoleModelView,
 ):
     """The case register. Each mixin adds one concern's pages or actions to this one view.
 
     How the mixins depend on their order (tests/test_case_view_mixins.py checks each point):
     - Every mixin comes before ConsoleModelView: they override its settings and hooks
-      (ExportMixin.can_export_post, IdNumberSearchMixin.supports_id_search, CorrectionMixin's
+      (CaseExportMixin.can_export_post, IdNumberSearchMixin.supports_id_search, CorrectionMixin's
       edit_view and update_model, which refuse a closed case before the base's version check).
     - Among the mixins the order does not matter: no two define the same name, except
       is_action_allowed, which BatchExportMixin (export_pdf) and LifecycleMixin (the transitions)
@@ -289,8 +267,6 @@ class CaseView(
     column_auto_select_related = False  # list_options below chooses the eager loads itself
     details_template = "case/details.html"
     list_template = "admin/console_list.html"
-    export_title = "帮办代办案件台账"
-    export_columns = _export_columns()
     column_list = [
         "deadline",
         "number",
@@ -358,6 +334,17 @@ class CaseView(
         },
         "received_date": {"default": today_beijing},
     }
+
+    def get_one_options(self):
+        # The details page lists the log (each entry's department and agent), the items with their
+        # departments and the fees with their items: one query per list, whatever its length.
+        logs = selectinload(Case.logs)
+        return [
+            logs.joinedload(CaseLog.department),
+            logs.joinedload(CaseLog.agent),
+            selectinload(Case.items).joinedload(ServiceItem.department),
+            selectinload(Case.fees).joinedload(CaseFee.item),
+        ]
 
     def applicant_filter_url(self, applicant_ids):
         return url_for(".index_view", flt0_applicant_id_intinlistfilter=",".join(map(str, applicant_ids)))

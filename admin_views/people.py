@@ -8,6 +8,7 @@ from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from admin_views.base import ConsoleModelView, IntInListFilter
 from admin_views.pii import ExportMixin, IdNumberSearchMixin
@@ -118,6 +119,9 @@ class ApplicantView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
         "id_number": {"description": "居民身份证18位，末位X可小写；按GB 11643校验"},
         "credit_code": {"description": "单位申请人填写，18位，按GB 32100校验"},
     }
+
+    def export_loader_options(self):
+        return [joinedload(Applicant.center)]
 
     def applicant_filter_url(self, applicant_ids):
         return url_for(".index_view", flt0_id_intinlistfilter=",".join(map(str, applicant_ids)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, FilterLike
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
-from sqlalchemy import false, select
+from sqlalchemy import false, or_, select
+from sqlalchemy.orm import joinedload
 
 from admin_views.base import ConsoleModelView, DynamicOptionsFilter
 from extensions import db
@@ -47,10 +48,16 @@ class TownFilter(DynamicOptionsFilter):
         return "等于"
 
     def dynamic_options(self):
-        towns = db.session.scalars(select(Center).where(Center.tier == Tier.TOWN.value).order_by(Center.id)).all()
-        visible = set(db.session.scalars(select(Center.id).where(scope_clause(Center, current_user))))
-        # A village login sees its own town listed; a town admin only its own town.
-        return [(str(t.id), t.name) for t in towns if t.id in visible or any(c.id in visible for c in t.children)]
+        # A village login sees its own town listed; a town admin only its own town. One query, not
+        # one per town's children.
+        visible = select(Center.id).where(scope_clause(Center, current_user))
+        parents_of_visible = select(Center.parent_id).where(Center.id.in_(visible))
+        towns = db.session.execute(
+            select(Center.id, Center.name)
+            .where(Center.tier == Tier.TOWN.value, or_(Center.id.in_(visible), Center.id.in_(parents_of_visible)))
+            .order_by(Center.id)
+        )
+        return [(str(town_id), name) for town_id, name in towns]
 
 
 class CenterFilter(DynamicOptionsFilter):
@@ -85,6 +92,10 @@ class CenterView(ConsoleModelView):
         "name": {"description": "如：峡山街道便民服务中心、东山社区便民服务站"},
         "division_code": {"description": "12位统计用区划代码，未核实可留空"},
     }
+
+    def list_options(self):
+        # Each village's town (the 上级机构 column) comes with the page, not one query per village.
+        return [*super().list_options(), joinedload(Center.parent)]
 
 
 class ItemMaterialInline(InlineFormAdmin):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy.orm import joinedload
 
 from auth.views import bp
 from extensions import db, login_manager
@@ -25,7 +26,9 @@ def load_user(session_id: str) -> User | None:
     user_id, _, epoch = (parse_key(part) for part in session_id.partition(":"))
     if user_id is None or epoch is None:
         return None
-    user = db.session.get(User, user_id)
+    # The page header and the scope read the user's center on every request: loaded with the user,
+    # so that whether it costs a query does not depend on what else the page happened to load.
+    user = db.session.get(User, user_id, options=[joinedload(User.center)])
     if user is None or user.session_epoch != epoch or not user.active:
         return None
     return user

@@ -11,6 +11,7 @@ from admin_views.base import ConsoleModelView
 from admin_views.case import CaseView
 from admin_views.case_annex import AnnexMixin, BatchExportMixin
 from admin_views.case_correction import CorrectionMixin
+from admin_views.case_export import CaseExportMixin
 from admin_views.case_lifecycle import LifecycleMixin
 from admin_views.extension import ExtensionMixin
 from admin_views.pii import ExportMixin, IdNumberSearchMixin
@@ -25,7 +26,7 @@ MIXINS = [
     ExtensionMixin,
     SupervisionMixin,
     IdNumberSearchMixin,
-    ExportMixin,
+    CaseExportMixin,
 ]
 # The one name more than one mixin defines: each answers for its own actions, then calls super().
 COOPERATIVE = {"is_action_allowed": {BatchExportMixin, LifecycleMixin}}
@@ -58,6 +59,7 @@ def test_the_mixins_settings_win_over_the_base_views():
     # The base view turns these off for every other view; CaseView must see the mixins' answers.
     for name, mixin in [
         ("supports_id_search", IdNumberSearchMixin),
+        # The register's export mixin inherits it from the generic one.
         ("can_export_post", ExportMixin),
         ("edit_view", CorrectionMixin),
         ("update_model", CorrectionMixin),
