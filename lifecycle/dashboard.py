@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, func, select, union_all
 from sqlalchemy.orm import Session
 
-from lifecycle.scope import visible_center_ids
+from lifecycle.scope import scope_clause, visible_center_ids
 from lifecycle.transitions import RUNNING
 from models import Case, Evaluation, FollowUp, User
 from models.enums import FollowUpStatus, Rating, Status
@@ -29,22 +29,14 @@ def _scope_halves(user: User) -> list[ColumnElement[bool]] | None:
     ]
 
 
-def _count(session: Session, statement, halves: list[ColumnElement[bool]] | None, join) -> int:
-    """count(*) of `statement`, over the whole district or summed over the two scope halves."""
-    if halves is None:
-        return session.scalar(statement)
-    parts = union_all(*(statement.join(join).where(half) for half in halves)).subquery()
-    return session.scalar(select(func.coalesce(func.sum(parts.c[0]), 0)))
-
-
 def dashboard_figures(session: Session, user: User) -> dict[str, object]:
     """Case counts by status, overdue cases, bad reviews and open follow-ups the user may see.
 
     Bad reviews count the evaluation that counts (the applicant's own over a paper form);
     open follow-ups are those of bad reviews and of complaints alike. Every figure is counted on
     each visit (supervisors act on them), in three statements read from indexes: the status and
-    overdue counts together; the evaluations and follow-ups join the cases only when the user's
-    scope is narrower than the district.
+    overdue counts together; the evaluations and follow-ups by the case's centers copied onto them
+    (models/case_centers.py), without a join to the cases.
     """
     halves = _scope_halves(user)
     overdue = Case.status.in_(RUNNING) & (Case.promised_date < today_beijing())
@@ -68,6 +60,6 @@ def dashboard_figures(session: Session, user: User) -> dict[str, object]:
         "by_status": {s: by_status.get(s.value, 0) for s in Status},
         "total": sum(by_status.values()),
         "overdue": overdue_count,
-        "bad_reviews": _count(session, bad, halves, Evaluation.case),
-        "open_followups": _count(session, still_open, halves, FollowUp.case),
+        "bad_reviews": session.scalar(bad.where(scope_clause(Evaluation, user))),
+        "open_followups": session.scalar(still_open.where(scope_clause(FollowUp, user))),
     }

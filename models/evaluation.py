@@ -46,7 +46,8 @@ class Evaluation(CaseCenters, db.Model):
         # The home page's 差评 figure: counted reviews rated 2 or less, read from the index alone.
         Index(
             "ix_evaluation_bad_counted_case",
-            "case_id",
+            "center_id",
+            "origin_center_id",
             sqlite_where=text("counted AND overall <= 2"),
             postgresql_where=text("counted AND overall <= 2"),
         ),

@@ -34,7 +34,7 @@ def upgrade():
     op.create_index(
         "ix_evaluation_bad_counted_case",
         "evaluation",
-        ["case_id"],
+        ["center_id", "origin_center_id"],
         postgresql_where=sa.text(BAD_COUNTED),
         sqlite_where=sa.text(BAD_COUNTED),
     )
