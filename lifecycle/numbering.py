@@ -16,6 +16,17 @@ def case_number_prefix(center: Center, day: dt.date) -> str:
     return f"CN-{_TIER_LETTER[Tier(center.tier)]}-{day:%Y%m%d}-"
 
 
+def last_number_query(prefix: str, dialect: str):
+    """The highest number starting with `prefix`, read from the prefix index.
+
+    As a plain max(number) PostgreSQL walked the unique index backwards from the end of all numbers,
+    testing each against the prefix (4.3 s at a million cases); the numbers of one tier's day are
+    selected first (OFFSET 0 keeps the planner from folding that into the max) and then compared.
+    """
+    same_day = select(Case.number.label("number")).where(starts_with(Case.number, prefix, dialect)).offset(0)
+    return select(func.max(same_day.subquery().c.number))
+
+
 def next_case_number(session: Session, center: Center, day: dt.date) -> str:
     """The next free number for the center's tier and day.
 
@@ -26,8 +37,7 @@ def next_case_number(session: Session, center: Center, day: dt.date) -> str:
     """
     prefix = case_number_prefix(center, day)
     with session.no_autoflush:
-        dialect = session.get_bind().dialect.name
-        last = session.scalar(select(func.max(Case.number)).where(starts_with(Case.number, prefix, dialect)))
+        last = session.scalar(last_number_query(prefix, session.get_bind().dialect.name))
     pending = [
         obj.number for obj in session.new if isinstance(obj, Case) and obj.number and obj.number.startswith(prefix)
     ]

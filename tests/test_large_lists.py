@@ -12,6 +12,7 @@ The expected rows come from the rules as the issue states them, not from the lis
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -163,27 +164,30 @@ def test_past_the_cap_postgresql_prints_an_estimate_and_sqlite_the_exact_count(d
 
 
 def _plan(statement) -> str:
-    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    """The plan of `statement` with its parameters bound as the app binds them."""
     if _is_postgres():
+        from admin_views.listing import _Explain
+
         db.session.execute(text("SET LOCAL enable_seqscan = off"))
-        rows = db.session.execute(text(f"EXPLAIN {compiled}")).scalars().all()
+        rows = [json.dumps(db.session.execute(_Explain(statement)).scalar(), ensure_ascii=False)]
     else:
-        rows = [row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+        compiled = statement.compile(db.engine)
+        connection = db.session.connection()
+        parameters = tuple(compiled.params[name] for name in compiled.positiontup)
+        rows = [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, parameters)]
     db.session.rollback()
     return "\n".join(rows)
 
 
-def test_the_next_case_number_is_read_from_an_index(demo_app):
-    from sqlalchemy import func
+def test_the_next_case_number_is_read_from_the_prefix_index(demo_app):
+    from lifecycle.numbering import last_number_query
 
-    from models.search import starts_with
-
-    prefix = "CN-C-20261102-"
-    plan = _plan(select(func.max(Case.number)).where(starts_with(Case.number, prefix, db.engine.dialect.name)))
+    plan = _plan(last_number_query("CN-C-20261102-", db.engine.dialect.name))
     if _is_postgres():
-        assert "ix_case_number_pattern" in plan, plan
+        # Not the unique index walked backwards from the highest number of all (4.3 s at a million).
+        assert "ix_case_number_pattern" in plan and "uq_case_number" not in plan, plan
     else:
-        assert "USING COVERING INDEX" in plan and "SCAN case" not in plan.replace("SCAN case_", ""), plan
+        assert re.search(r"SEARCH case USING COVERING INDEX \S+ \(number>\? AND number<\?\)", plan), plan
 
 
 @pytest.mark.parametrize("term", ["张三", "欧阳张三"])
@@ -191,9 +195,17 @@ def test_a_name_search_is_read_from_an_index(demo_app, term):
     from models.search import matches
 
     plan = _plan(select(Case.id).where(matches(Case.applicant_name, term, db.engine.dialect.name)))
-    if _is_postgres():
-        index = "ix_case_applicant_name_pattern" if len(term) < 3 else "ix_case_applicant_name_trgm"
-        assert index in plan, plan
+    if _is_postgres() and len(term) < 3:
+        assert "ix_case_applicant_name_pattern" in plan, plan
+    elif _is_postgres():
+        # On a table this small the planner may prefer another index; what matters is that the
+        # condition is the uncast ILIKE the trigram index serves (the million-case plan is in the
+        # issue 11 note) and that the index is there.
+        assert "(applicant_name)::text ~~* '%欧阳张三%'" in plan, plan
+        definition = db.session.scalar(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_case_applicant_name_trgm'")
+        )
+        assert "gin (applicant_name gin_trgm_ops)" in definition
     elif len(term) < 3:
         assert "ix_case_applicant_name_id" in plan, plan
     else:
