@@ -145,21 +145,10 @@ def login():
             if user is not None:
                 outcome = _count_failure(user, now)
                 if outcome == _ALREADY_LOCKED:
-                    audit.record(
-                        db.session,
-                        audit.AuditEvent.LOGIN_LOCKED,
-                        user,
-                        summary=f"锁定期内尝试登录：{user.username}",
-                        actor=user,
-                    )
+                    event, summary = audit.AuditEvent.LOGIN_LOCKED, f"锁定期内尝试登录：{user.username}"
                 else:
-                    audit.record(
-                        db.session,
-                        audit.AuditEvent.LOGIN_FAILED,
-                        user,
-                        summary=f"登录失败：{user.username}",
-                        actor=user,
-                    )
+                    event, summary = audit.AuditEvent.LOGIN_FAILED, f"登录失败：{user.username}"
+                audit.record(db.session, event, user, summary=summary, actor=user)
                 if outcome == _LOCKED_NOW:
                     audit.record(
                         db.session,

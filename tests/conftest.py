@@ -29,6 +29,8 @@ from models.time import BEIJING
 
 TEST_DATABASE_URL = database_url(os.environ.get("TEST_DATABASE_URL", ""))
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+QUEUES = ["sqlite"] + (["redis"] if TEST_REDIS_URL else [])
 _counter = itertools.count()
 # Names this run's PostgreSQL templates, so that concurrent runs against one server never share them.
 _RUN_ID = pytest.StashKey[str]()
@@ -292,3 +294,19 @@ def travel_to():
     yield travel
     for traveller in reversed(travellers):
         traveller.stop()
+
+
+@pytest.fixture(params=QUEUES)
+def queue_url(request, tmp_path):
+    """A private task queue for the test: a SQLite file, or (CI) a Redis queue under a name of its own,
+    as several machines' workers share one."""
+    from jobs import queue
+    from jobs.queue import huey
+
+    url = f"sqlite:///{tmp_path / 'tasks.db'}" if request.param == "sqlite" else TEST_REDIS_URL
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    queue.connect(url, name)
+    huey.flush()
+    yield url, name
+    huey.flush()
+    queue.connect(f"sqlite:///{tmp_path / 'idle.db'}")

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from extensions import db
-from jobs import export, queue
+from jobs import export
 from jobs.queue import huey
 from jobs.tasks import recover
 from models import AuditLog, Case, Center, ExportChunk, ExportJob, ExportJobCase
@@ -28,20 +27,7 @@ from tests import pdftext
 from tests.builders import center, login_as, user
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
-QUEUES = ["sqlite"] + (["redis"] if TEST_REDIS_URL else [])
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(params=QUEUES)
-def queue_url(request, tmp_path):
-    """A private queue for the test: a SQLite file, or a Redis queue under a name of its own."""
-    url = f"sqlite:///{tmp_path / 'tasks.db'}" if request.param == "sqlite" else TEST_REDIS_URL
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    queue.connect(url, name)
-    huey.flush()
-    yield url, name
-    huey.flush()
-    queue.connect(f"sqlite:///{tmp_path / 'idle.db'}")
 
 
 @pytest.fixture

@@ -38,8 +38,7 @@ import audit
 from app import create_app
 from config import DEFAULT_SECRET_KEY
 from extensions import db
-from jobs import export, queue
-from jobs.queue import huey
+from jobs import export
 from lifecycle.evaluation_links import token_for
 from lifecycle.supervision import EVALUABLE
 from models import AuditLog, Case, Center, Evaluation, EvaluationLink, ExportChunk, ExportJob, User
@@ -373,19 +372,7 @@ def test_the_audit_rows_both_servers_wrote_form_one_unbroken_chain(shared):
 
 
 # --- batch-export workers on several machines ------------------------------------------------------
-QUEUES = ["sqlite"] + (["redis"] if TEST_REDIS_URL else [])
-
-
-@pytest.fixture(params=QUEUES)
-def queue_url(request, tmp_path):
-    """A private queue: a SQLite file, or (CI) a Redis queue under a name of its own, as machines share it."""
-    url = f"sqlite:///{tmp_path / 'tasks.db'}" if request.param == "sqlite" else TEST_REDIS_URL
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    queue.connect(url, name)
-    huey.flush()
-    yield url, name
-    huey.flush()
-    queue.connect(f"sqlite:///{tmp_path / 'idle.db'}")
+# The queue_url fixture (tests/conftest.py) gives each test a private queue: SQLite, and Redis in CI.
 
 
 def _start_worker(env: dict, log: Path) -> subprocess.Popen:
