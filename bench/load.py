@@ -38,6 +38,9 @@ def start_server(database_url: str, workers: int, port: int, log: Path) -> subpr
         "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
         "DATABASE_URL": database_url,
         "SESSION_COOKIE_SECURE": "0",
+        # Production refuses per-process rate-limit counters (security.py); the bench's own Redis keys.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/14"),
+        "RATELIMIT_KEY_PREFIX": f"bench-load-{secrets.token_hex(4)}",
         # Nothing here exports, but the queue must not be the console's own instance/tasks.db.
         "TASK_QUEUE_URL": os.environ.get("TASK_QUEUE_URL", f"sqlite:///{WORK / 'load-tasks.db'}"),
     }
