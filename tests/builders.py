@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from sqlalchemy import select
 
@@ -109,3 +110,15 @@ def make_user(username: str, role: Role, at: Center | None, password: str = DEMO
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    """Poll `predicate` on a fresh view of the database (other processes write it) until true or `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        db.session.expire_all()
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

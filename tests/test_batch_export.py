@@ -24,7 +24,7 @@ from jobs.tasks import recover
 from models import AuditLog, Case, Center, ExportChunk, ExportJob, ExportJobCase
 from models.time import utcnow
 from tests import pdftext
-from tests.builders import center, login_as, user
+from tests.builders import center, login_as, user, wait_until
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 ROOT = Path(__file__).resolve().parent.parent
@@ -320,17 +320,6 @@ def _consumer(env: dict) -> subprocess.Popen:
     )
 
 
-def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.expire_all()
-        db.session.rollback()
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_job_survives_its_worker_being_killed(client, demo_app, exports, queue_url):
     url, name = queue_url
     login_as(client, "xiashan_admin")
@@ -354,7 +343,9 @@ def test_a_job_survives_its_worker_being_killed(client, demo_app, exports, queue
             .select_from(ExportChunk)
             .where(ExportChunk.job_id == job.id, ExportChunk.state == "running")
         )
-        _wait(lambda: db.session.scalar(running) == 1 and export.counts(job.id)["done"] >= 1, 60, "a chunk in progress")
+        wait_until(
+            lambda: db.session.scalar(running) == 1 and export.counts(job.id)["done"] >= 1, 60, "a chunk in progress"
+        )
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
@@ -363,7 +354,7 @@ def test_a_job_survives_its_worker_being_killed(client, demo_app, exports, queue
     time.sleep(2.5)  # its heartbeat goes stale
     worker = _consumer(env)
     try:
-        _wait(lambda: db.session.get(ExportJob, job.id).status == "done", 120, "the job to finish")
+        wait_until(lambda: db.session.get(ExportJob, job.id).status == "done", 120, "the job to finish")
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()

@@ -44,7 +44,7 @@ from lifecycle.supervision import EVALUABLE
 from models import AuditLog, Case, Center, Evaluation, EvaluationLink, ExportChunk, ExportJob, User
 from models.enums import EvaluationChannel
 from models.time import utcnow
-from tests.builders import DEMO_PASSWORD, login_as
+from tests.builders import DEMO_PASSWORD, login_as, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -382,17 +382,6 @@ def _start_worker(env: dict, log: Path) -> subprocess.Popen:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
 
 
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.rollback()
-        db.session.expire_all()
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_two_workers_started_separately_share_one_jobs_chunks(demo_app, queue_url, tmp_path):
     url, name = queue_url
     exports = tmp_path / "exports"
@@ -409,7 +398,7 @@ def test_two_workers_started_separately_share_one_jobs_chunks(demo_app, queue_ur
     workers = [_start_worker(env, log) for log in logs]
     try:
         # Both polling before the job arrives, so neither has a head start on the chunks.
-        _wait_for(lambda: all("Huey consumer started" in log.read_text() for log in logs), 90, "both workers")
+        wait_until(lambda: all("Huey consumer started" in log.read_text() for log in logs), 90, "both workers")
         time.sleep(1)
         client = demo_app.test_client()
         login_as(client, "xiashan_admin")
@@ -426,7 +415,7 @@ def test_two_workers_started_separately_share_one_jobs_chunks(demo_app, queue_ur
         )
         assert response.status_code == 302
         job = db.session.scalars(select(ExportJob).order_by(ExportJob.id.desc())).first()
-        _wait_for(lambda: db.session.get(ExportJob, job.id).status == "done", 180, "the job to finish")
+        wait_until(lambda: db.session.get(ExportJob, job.id).status == "done", 180, "the job to finish")
         takers = db.session.scalars(select(ExportChunk.worker).where(ExportChunk.job_id == job.id)).all()
         assert len(takers) == 12 and None not in takers
         # Each chunk names a worker process of one of the two consumers (its process group).
