@@ -80,6 +80,8 @@ class Case(db.Model):
         # that first received them (the scope's other half, 首问负责).
         Index("ix_case_center_id_status_received_date", "center_id", "status", "received_date", "id"),
         Index("ix_case_origin_center_id_status_received_date", "origin_center_id", "status", "received_date", "id"),
+        # A center's cases by service mode: the mode filter's count, one scope part at a time.
+        Index("ix_case_center_id_mode", "center_id", "mode", "received_date", "id"),
         # Sorting the register by applicant walks this index instead of joining the applicant table.
         Index("ix_case_applicant_name_id", "applicant_name", "id", "center_id", "origin_center_id"),
         # 已超期 / 即将超期: running statuses against the promised date (filter and home page).
