@@ -469,3 +469,60 @@ def test_the_xlsx_writer_holds_the_same_memory_for_six_times_the_rows(tmp_path):
     assert large - small < 256 * 1024, (small, large)
     sheet = load_workbook(tmp_path / "3000.xlsx", read_only=True).active
     assert sum(1 for _ in sheet.iter_rows(values_only=True)) == 3_001
+
+
+# --- the rules on their own, every status -----------------------------------------------------
+
+D = dt.date(2026, 10, 20)
+
+
+@pytest.mark.parametrize(
+    ("status", "promised", "closed", "ended_by", "overdue", "on_time"),
+    [
+        ("submitted", None, None, None, "否", ""),  # the delegated clock starts at acceptance
+        ("registered", D - DAY, None, None, "是", ""),
+        ("accepted", D, None, None, "否", ""),  # due today is not yet overdue
+        ("in_progress", D - DAY, None, None, "是", ""),
+        ("suspended", D - DAY, None, None, "否(中止停表)", ""),
+        ("completed", D, D, None, "", "是"),
+        ("completed", D, D + DAY, None, "", "否"),
+        ("archived", D, D + DAY, None, "", "否"),
+        ("archived", D, D, "termination", "", ""),
+        ("terminated", D, D + DAY, "termination", "", ""),
+        ("rejected", None, D, "rejection", "", ""),
+        ("archived", None, D, "rejection", "", ""),
+    ],
+)
+def test_overdue_and_on_time_marks_for_every_status(status, promised, closed, ended_by, overdue, on_time):
+    from lifecycle.register import on_time_mark, overdue_mark
+
+    termination = "withdrawn" if ended_by == "termination" else None
+    rejection = "材料不属于受理范围" if ended_by == "rejection" else None
+    # Judged on day D.
+    assert overdue_mark(status, promised, D) == overdue
+    assert on_time_mark(status, promised, closed, termination, rejection) == on_time
+
+
+@pytest.mark.parametrize(
+    ("status", "closed", "today", "expected"),
+    [
+        ("closed", D, D + 9 * DAY, "按期办结"),
+        ("closed", D + DAY, D + DAY, "逾期办结"),
+        ("feedback_given", None, D + DAY, "已超期未办结"),
+        ("open", None, D, "未到期"),
+    ],
+)
+def test_a_follow_ups_timeliness_against_its_due_date(status, closed, today, expected):
+    from lifecycle.register import followup_timeliness
+
+    assert followup_timeliness(status, D, closed, today) == expected
+
+
+def test_the_applicant_roster_offers_the_same_full_export(district_admin, world):
+    masked = _csv(_export(district_admin, "applicant").data)
+    assert [row[2:4] for row in masked[1:]] == [[MASKED_ID, MASKED_PHONE]]
+    full = district_admin.post("/admin/applicant/export-full/", data={"format": "csv", "reason": "核对身份"})
+    assert [row[2:4] for row in _csv(full.data)[1:]] == [[ID_NUMBER, PHONE]]
+    assert db.session.scalar(select(AuditLog.summary).where(AuditLog.event == "export_unmasked")).startswith(
+        "导出申请人名册(含完整证件号码) 1 行"
+    )
