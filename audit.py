@@ -63,6 +63,7 @@ class AuditEvent(enum.StrEnum):
     FOLLOWUP = "followup"
     EXPORT = "export"
     REVEAL = "reveal"
+    EXPORT_UNMASKED = "export_unmasked"
     SEARCH_ID = "search_id"
     PDF = "pdf"
     BATCH_EXPORT = "batch_export"
@@ -91,6 +92,7 @@ EVENT_LABELS: dict[AuditEvent, str] = {
     AuditEvent.FOLLOWUP: "差评回访办理",
     AuditEvent.EXPORT: "导出",
     AuditEvent.REVEAL: "查看完整个人信息",
+    AuditEvent.EXPORT_UNMASKED: "导出完整证件号码",
     AuditEvent.SEARCH_ID: "按证件号码查找",
     AuditEvent.PDF: "打印表单",
     AuditEvent.BATCH_EXPORT: "批量导出表单",

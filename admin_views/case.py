@@ -13,7 +13,7 @@ from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload, selectinload
 
 import audit
-from admin_views.base import ConsoleModelView, DynamicOptionsFilter, IntInListFilter
+from admin_views.base import ConsoleModelView, DynamicOptionsFilter, IntInListFilter, forbid
 from admin_views.case_annex import AnnexMixin, BatchExportMixin
 from admin_views.case_correction import CorrectionMixin
 from admin_views.case_export import CaseExportMixin
@@ -40,12 +40,14 @@ from lifecycle.transitions import RUNNING
 from models import Agent, Case, CaseFee, CaseLog, CaseMaterial, Center, ServiceItem
 from models.case import case_item
 from models.enums import (
+    REVEAL_ROLES,
     STAFF_ROLES,
     DelegationScope,
     MaterialForm,
     Mode,
     RemoteChannel,
     ResultDelivery,
+    Role,
     Status,
     TerminationReason,
     choices,
@@ -349,9 +351,15 @@ class CaseView(
     def applicant_filter_url(self, applicant_ids):
         return url_for(".index_view", flt0_applicant_id_intinlistfilter=",".join(map(str, applicant_ids)))
 
+    @property
+    def can_reveal(self) -> bool:
+        return current_user.is_authenticated and Role(current_user.role) in REVEAL_ROLES
+
     @expose("/reveal/", methods=["POST"])
     def reveal_view(self):
         """Show the full ID and phone numbers once, for a stated reason, and audit it (PIPL 最小必要)."""
+        if not self.can_reveal:
+            forbid()
         case = self.get_one(request.args.get("id"))
         if case is None:
             flash("记录不存在。", "error")

@@ -74,6 +74,11 @@ class ApplicantView(IdNumberSearchMixin, ExportMixin, ConsoleModelView):
     list_template = "admin/console_list.html"
     export_title = "申请人名册"
     export_columns = _applicant_export_columns()
+    export_full_columns = {
+        "证件号码/统一社会信用代码": lambda a: a.credit_code or a.id_number or "",
+        "联系电话": lambda a: a.phone or "",
+        "经办人电话": lambda a: a.contact_phone or "",
+    }
     column_list = ["name", "kind", "identifier", "phone", "center"]
     column_labels = {
         "kind": "申请人类型",
