@@ -431,3 +431,36 @@ def test_a_bad_export_range_is_refused_in_chinese_keeping_what_was_typed(client,
     body = _export(client, "csv", start="2026-02-30").get_data(as_text=True)
     assert "请填写开始日期(如 2026-11-01)" in body and 'value="2026-02-30"' in body
     assert not db.session.scalar(select(func.count()).where(AuditLog.event == "export"))
+
+
+def test_a_row_recorded_by_another_import_in_between_is_reported_not_doubled(client, story, monkeypatch):
+    """Two imports of one file at the same moment: the unique 评价编号 keeps the loser's rows out."""
+    import lifecycle.haochaping as haochaping
+
+    login_as(client, "xiashan_admin")
+    data = _csv(_rows(story)[:4])
+    _upload(client, data)
+    # The second import looked before the first one committed: it saw nothing on record.
+    monkeypatch.setattr(haochaping, "_on_record", lambda session, numbers: (set(), set()))
+    body = _upload(client, data)
+    assert "本次未导入任何记录：其中 1 条此前已导入过" in body
+    reasons = _skipped(body)
+    assert reasons["5:HCP-2026-0004"] == "该评价编号已导入过，不重复导入"
+    assert reasons["2:HCP-2026-0001"] == "案件已有申请人本人的评价：该案件已评价，每件只能评价一次"
+    assert db.session.scalar(select(func.count()).where(Complaint.haochaping_number == "HCP-2026-0004")) == 1
+
+
+def test_a_work_order_a_clerk_registered_by_hand_is_not_imported_again(client, story):
+    login_as(client, "xiashan_admin")
+    client.post(
+        "/admin/complaint/new/",
+        data={
+            "case": story["complained"].id,
+            "channel": "haochaping",
+            "reference": "HCP-2026-0004",
+            "content": "代办员态度冷淡",
+        },
+    )
+    body = _upload(client, _csv(_rows(story)[3:4]))
+    assert _skipped(body)["2:HCP-2026-0004"] == ("该评价编号已导入过：已在“投诉登记”中以该工单编号手工登记，不重复导入")
+    assert db.session.scalar(select(func.count()).where(Complaint.reference == "HCP-2026-0004")) == 1
