@@ -200,6 +200,9 @@ def test_a_town_admin_imports_what_matches_and_is_told_why_the_rest_was_not(clie
     assert "好差评系统" in listing and "HCP-2026-0004" in listing and "待回访" in listing
     listing = client.get("/admin/followup/?flt0_status_filterequal=open").get_data(as_text=True)
     assert story["bad"].number in listing and story["complained"].number in listing
+    details = client.get(f"/admin/evaluation/details/?id={good.id}").get_data(as_text=True)
+    assert "好差评评价编号" in details and "HCP-2026-0001" in details and "粤省事" in details
+    assert "13812345678" not in details and "138****5678" in details
     details = client.get(f"/admin/followup/details/?id={bad.followup.id}").get_data(as_text=True)
     assert "差评回访" in details and "好差评系统导入" in details and "等了很久" in details
 
