@@ -190,6 +190,8 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, object]]]:
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, object]]] = []
     for line, values in enumerate(lines, start=1):
+        if line > 2 * MAX_ROWS:  # blank rows count too: a sheet of a million empty rows is refused, not read
+            raise FileError(f"一次最多导入 {MAX_ROWS} 行，请分批导入")
         values = [v if isinstance(v, (dt.datetime, dt.date)) else str(v).strip() for v in values]
         if not any(values):
             continue

@@ -282,8 +282,9 @@ def test_the_applicants_own_rating_from_the_province_counts_over_a_paper_form(cl
         (b"PK\x03\x04" + b"broken" * 10, "x.xlsx", "XLSX 文件已损坏或不是 Excel 工作簿"),
         (b"", "x.csv", "文件是空的"),
         (",".join(HEADER).encode() + b"\n" + b"x" * (1024 * 1024 + 10), "x.csv", "文件过大(超过 1 MB)"),
+        (",".join(HEADER).encode() + b"\n" + b"H,,,,,5\n" * 5001, "x.csv", "一次最多导入 5000 行，请分批导入"),
     ],
-    ids=["wrong headers", "not a table", "old excel", "broken xlsx", "empty", "too big"],
+    ids=["wrong headers", "not a table", "old excel", "broken xlsx", "empty", "too big", "too many rows"],
 )
 def test_a_file_that_cannot_be_read_gets_a_chinese_message_and_imports_nothing(client, data, name, message):
     login_as(client, "qu_admin")
