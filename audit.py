@@ -69,6 +69,7 @@ class AuditEvent(enum.StrEnum):
     BATCH_EXPORT = "batch_export"
     DOWNLOAD = "download"
     EXPORT_VOIDED = "export_voided"
+    HAOCHAPING_IMPORT = "haochaping_import"
 
 
 EVENT_LABELS: dict[AuditEvent, str] = {
@@ -98,6 +99,7 @@ EVENT_LABELS: dict[AuditEvent, str] = {
     AuditEvent.BATCH_EXPORT: "批量导出表单",
     AuditEvent.DOWNLOAD: "下载导出文件",
     AuditEvent.EXPORT_VOIDED: "导出文件作废",
+    AuditEvent.HAOCHAPING_IMPORT: "好差评导入",
 }
 
 

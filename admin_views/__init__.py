@@ -12,6 +12,7 @@ from admin_views.calendar import HolidayDayView, HolidayYearView
 from admin_views.case import CaseView
 from admin_views.export import ExportJobView
 from admin_views.extension import ExtensionView
+from admin_views.haochaping import HaochapingView
 from admin_views.people import AgentView, ApplicantView
 from admin_views.reference import CenterView, DepartmentView, ServiceItemView
 from admin_views.supervision import ComplaintView, EvaluationView, FollowUpView
@@ -69,6 +70,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(EvaluationView(Evaluation, s, name="服务评价", endpoint="evaluation", category="评价与回访"))
     admin.add_view(FollowUpView(FollowUp, s, name="差评与投诉回访", endpoint="followup", category="评价与回访"))
     admin.add_view(ComplaintView(Complaint, s, name="投诉登记", endpoint="complaint", category="评价与回访"))
+    admin.add_view(
+        HaochapingView(name="好差评导入导出", endpoint="haochaping", url="/admin/haochaping", category="评价与回访")
+    )
     admin.add_view(ExportJobView(ExportJob, s, name="批量导出任务", endpoint="export_job", category="案件"))
     admin.add_view(CenterView(Center, s, name="服务机构", endpoint="center", category="基础数据"))
     admin.add_view(ServiceItemView(ServiceItem, s, name="服务事项", endpoint="service_item", category="基础数据"))

@@ -167,6 +167,29 @@ def id_batches(query, key, batch_rows: int) -> Iterator[list[int]]:
         yield batch
 
 
+def send_table(
+    title: str, headers: list[str], batches: Iterable[list[list[object]]], file_format: str, suffix: str = ""
+) -> Response:
+    """A table as a download named "<title><suffix>_<today>.<csv|xlsx>": CSV streamed as it is
+    written, XLSX written to a temporary file first (a zip cannot be sent before it is finished)."""
+    filename = f"{title}{suffix}_{today_beijing():%Y%m%d}.{file_format}"
+    if file_format == "csv":
+        return download(stream_with_context(_csv_chunks(headers, batches)), filename, "text/csv; charset=utf-8")
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        _write_xlsx(handle, title, headers, batches)
+        size = handle.tell()
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    response = download(
+        _file_chunks(handle), filename, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response.content_length = size
+    return response
+
+
 class ExportMixin:
     """POST-only export of the current filtered list, capped, masked, audited and streamed.
 
@@ -296,23 +319,7 @@ class ExportMixin:
             flash(f"符合条件 {matched} 行，单次最多导出 {limit} 行，请缩小筛选范围分批导出。", "warning")
         headers = [header for header, _ in self.export_columns]
         batches = self._export_batches(query, current_app.config["EXPORT_BATCH_ROWS"], full=full)
-        suffix = "_含完整证件号码" if full else ""
-        filename = f"{self.export_title}{suffix}_{today_beijing():%Y%m%d}.{file_format}"
-        if file_format == "csv":
-            return download(stream_with_context(_csv_chunks(headers, batches)), filename, "text/csv; charset=utf-8")
-        handle = tempfile.TemporaryFile(suffix=".xlsx")
-        try:
-            _write_xlsx(handle, self.export_title, headers, batches)
-            size = handle.tell()
-            handle.seek(0)
-        except BaseException:
-            handle.close()
-            raise
-        response = download(
-            _file_chunks(handle), filename, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response.content_length = size
-        return response
+        return send_table(self.export_title, headers, batches, file_format, suffix="_含完整证件号码" if full else "")
 
 
 class IdNumberSearchMixin:

@@ -134,6 +134,8 @@ class EvaluationView(EvaluationExportMixin, CaseFormMixin, ConsoleModelView):
         "entered_by": "录入人",
         "paper_ref": "纸质评价表编号",
         "counted": "计入评价结果",
+        "haochaping_number": "好差评评价编号",
+        "haochaping_channel": "好差评评价渠道",
     }
     column_descriptions = {
         "paper_ref": "申请人填写的纸质《委托代办服务评价表》上的编号",
@@ -182,6 +184,8 @@ class EvaluationView(EvaluationExportMixin, CaseFormMixin, ConsoleModelView):
         "comment",
         "channel",
         "paper_ref",
+        "haochaping_number",
+        "haochaping_channel",
         "entered_by",
         "counted",
         "consent_callback",

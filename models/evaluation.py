@@ -65,6 +65,8 @@ class Evaluation(CaseCenters, db.Model):
             sqlite_where=text(BAD_COUNTED),
             postgresql_where=text(BAD_COUNTED),
         ),
+        # A 好差评 row is recorded once however often its file is imported (lifecycle/haochaping.py).
+        Index("uq_evaluation_haochaping_number", "haochaping_number", unique=True),
     )
 
     rating_labels: t.ClassVar[dict[str, str]] = RATING_LABELS
@@ -91,6 +93,9 @@ class Evaluation(CaseCenters, db.Model):
     paper_ref: Mapped[str | None] = mapped_column(String(40))
     # False once the applicant's own rating arrived for the same case: that one counts.
     counted: Mapped[bool] = mapped_column(default=True, server_default=text("true"), index=True)
+    # Imported from the provincial 好差评 system: its 评价编号 and the channel it names (粤省事, 窗口评价器…).
+    haochaping_number: Mapped[str | None] = mapped_column(String(40))
+    haochaping_channel: Mapped[str | None] = mapped_column(String(32))
 
     case: Mapped[Case] = relationship(back_populates="evaluations")  # noqa: F821
     followup: Mapped[FollowUp | None] = relationship(back_populates="evaluation")
