@@ -9,7 +9,7 @@ from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import false, select
+from sqlalchemy import exists, false, select
 from sqlalchemy.orm import joinedload, selectinload
 
 import audit
@@ -98,7 +98,9 @@ class ItemFilter(DynamicOptionsFilter):
         item_id = parse_key(value)
         if item_id is None:
             return query.filter(false())
-        return query.filter(Case.id.in_(select(case_item.c.case_id).where(case_item.c.item_id == item_id)))
+        # EXISTS, not `id IN (keys)`: SQLite gathered and sorted every case of the item for a page
+        # (0.3–0.9 s at a million cases); this walks the register's order, probing case_item's key.
+        return query.filter(exists().where(case_item.c.case_id == Case.id, case_item.c.item_id == item_id))
 
     def operation(self):
         return "包含"

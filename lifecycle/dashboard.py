@@ -15,11 +15,13 @@ from models.time import today_beijing
 
 def _count(model: type, predicate: str, parts: list[ColumnElement[bool]] | None) -> ColumnElement[int]:
     """Rows of `model` meeting a partial index's predicate, counted one scope part at a time."""
+    if parts is None:
+        # The whole district. Every record carries its case's center, so this is every row; stated
+        # as a range of the partial index's leading column, since SQLite would otherwise read the
+        # rating index and every row it points to (150 ms at a million cases, against 3 ms).
+        parts = [model.center_id.is_not(None)]
     # The predicate as the index states it, verbatim (models/evaluation.py says why).
-    counts = [
-        select(func.count()).select_from(model).where(text(predicate), *([] if part is None else [part]))
-        for part in (parts or [None])
-    ]
+    counts = [select(func.count()).select_from(model).where(text(predicate), part) for part in parts]
     return sum((count.scalar_subquery() for count in counts[1:]), counts[0].scalar_subquery())
 
 

@@ -11,7 +11,6 @@ from models import (
     ApplicantCenter,
     AuditLog,
     Case,
-    CaseExtension,
     Center,
     ExportJob,
     User,
@@ -85,9 +84,6 @@ def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[
         if write:
             return model.center_id.in_(changeable_case_center_ids(user))
         return or_(model.center_id.in_(ids), model.origin_center_id.in_(ids))
-    if model is CaseExtension:
-        # Few rows (one per request to move a date): through the case, same rule.
-        return model.case_id.in_(select(Case.id).where(scope_clause(Case, user, write)))
     if model is ExportJob:
         return ExportJob.user_id == user.id  # a batch export belongs to whoever asked for it
     if model in (User, AuditLog):

@@ -15,7 +15,7 @@ from models.export import ExportChunk, ExportJob, ExportJobCase
 from models.service_item import ServiceItem, ServiceItemMaterial
 from models.user import User
 
-CENTER_COPIES = (Evaluation, FollowUp, Complaint)
+CENTER_COPIES = (Evaluation, FollowUp, Complaint, CaseExtension)
 keep_in_step(Case, CENTER_COPIES)
 
 __all__ = [

@@ -19,7 +19,7 @@ class Complaint(CaseCenters, db.Model):
         CheckConstraint(check_in("channel", ComplaintChannel), name="channel"),
         Index("ix_complaint_received_at_id_centers", "received_at", "id", "center_id", "origin_center_id"),
         Index("ix_complaint_center_id", "center_id"),
-        Index("ix_complaint_origin_center_id", "origin_center_id"),
+        Index("ix_complaint_origin_center_id", "origin_center_id", "center_id"),
         # A 好差评 row is recorded once however often its file is imported (lifecycle/haochaping.py).
         Index("uq_complaint_haochaping_number", "haochaping_number", unique=True),
     )
