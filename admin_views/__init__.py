@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 from admin_views.account import AccountView
+from admin_views.agenda import AgendaView
 from admin_views.calendar import HolidayDayView, HolidayYearView
 from admin_views.case import CaseView
 from admin_views.export import ExportJobView
@@ -65,6 +66,7 @@ def init_admin(app: Flask) -> Admin:
     s = db
     admin.add_view(CaseView(Case, s, name="案件台账", endpoint="case", category="案件"))
     admin.add_view(ExtensionView(CaseExtension, s, name="延期审批", endpoint="case_extension", category="案件"))
+    admin.add_view(AgendaView(name="工作日历", endpoint="agenda", url="/admin/agenda", category="案件"))
     admin.add_view(ApplicantView(Applicant, s, name="申请人", endpoint="applicant", category="人员"))
     admin.add_view(AgentView(Agent, s, name="帮办代办员", endpoint="agent", category="人员"))
     admin.add_view(RosterView(name="代办员公示", endpoint="roster", url="/admin/roster", category="人员"))
