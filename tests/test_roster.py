@@ -134,7 +134,7 @@ def test_the_print_stylesheet_hides_the_console_and_sets_a4(demo_app):
     body = client.get("/admin/roster/").get_data(as_text=True)
     assert "/static/print.css" in body
     css = client.get("/static/print.css").get_data(as_text=True)
-    assert "@page { size: A4" in css
+    assert "@page { size: A4 portrait" in css and "min-width: 0 !important" in css
     printed = css.split("@media print", 1)[1]
     assert ".navbar" in printed and ".no-print" in printed and "display: none" in printed
 
