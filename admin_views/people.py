@@ -236,6 +236,21 @@ class AgentView(ConsoleModelView):
     def get_one_options(self):
         return [joinedload(Agent.photo)]
 
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        del form.photo_remove  # a new agent has no photo to remove
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if obj is not None and obj.photo is not None:
+            form.photo_upload.description = Markup("{}<br>当前照片：{}").format(
+                form.photo_upload.description, _photo(self, None, obj, "photo")
+            )
+        else:
+            del form.photo_remove
+        return form
+
     def on_model_change(self, form, model, is_created):
         if model.phone:
             model.phone = normalize_phone(model.phone)
@@ -243,7 +258,7 @@ class AgentView(ConsoleModelView):
         # The photo rows are written (and audited: create, update, delete) with the agent's save.
         if form.photo_upload.photo_bytes is not None:
             set_photo(model, form.photo_upload.photo_bytes)
-        elif form.photo_remove.data:
+        elif "photo_remove" in form and form.photo_remove.data:
             remove_photo(model)
 
     @expose("/photo/")
