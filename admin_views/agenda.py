@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from extensions import db
+from lifecycle import agenda as agenda_rules
 from lifecycle.agenda import DUE, KIND_LABELS, RESUME, VISIT, agenda, month_weeks, week_of
 from lifecycle.deadlines import ASSUMED_NOTE
 from lifecycle.roster import center_in_scope, roster_centers
@@ -118,4 +119,5 @@ class AgendaView(BaseView):
             kinds=[(kind, KIND_LABELS[kind]) for kind in (DUE, RESUME, VISIT)],
             assumed=any(info.assumed for info in result.days.values()),
             assumed_note=ASSUMED_NOTE,
+            max_entries=agenda_rules.MAX_ENTRIES,
         )

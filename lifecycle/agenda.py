@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import chinese_calendar
 from chinese_calendar.constants import Holiday
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from lifecycle.deadlines import is_assumed_year, is_workday, load_calendar
@@ -69,9 +69,18 @@ class Agenda:
     entries: dict[dt.date, list[Entry]] = field(default_factory=lambda: defaultdict(list))
     truncated: list[str] = field(default_factory=list)  # kinds that hit MAX_ENTRIES
     undated: list[Entry] = field(default_factory=list)  # suspended with no expected resumption on record
+    # For a kind past MAX_ENTRIES: how many entries each day really has, counted apart.
+    counted: dict[str, dict[dt.date, int]] = field(default_factory=dict)
 
     def count(self, kind: str) -> int:
+        if kind in self.counted:
+            return sum(self.counted[kind].values())
         return sum(1 for entries in self.entries.values() for e in entries if e.kind == kind)
+
+    def total(self, day: dt.date) -> int:
+        """Entries the day really has, those left off the page included."""
+        listed = sum(1 for e in self.entries.get(day, []) if e.kind not in self.counted)
+        return listed + sum(days.get(day, 0) for days in self.counted.values())
 
 
 def month_weeks(year: int, month: int) -> list[list[dt.date]]:
@@ -183,25 +192,28 @@ def agenda(
     running = [s.value for s in RUNNING]
     paused = [s.value for s in PAUSED]
 
-    due = _rows(
-        session, and_(held, Case.status.in_(running), Case.promised_date.between(start, end)), [Case.promised_date]
-    )
-    resume = _rows(
-        session,
-        and_(held, Case.status.in_(paused), Case.resume_expected_on.between(start, end)),
-        [Case.resume_expected_on],
-    )
     visit_start = dt.datetime.combine(start, dt.time())
     visit_end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-    visits = _rows(
-        session,
-        and_(held, Case.mode == Mode.DOOR_TO_DOOR.value, Case.visit_at >= visit_start, Case.visit_at < visit_end),
-        [Case.visit_at],
-    )
-    for kind, rows in ((DUE, due), (RESUME, resume), (VISIT, visits)):
+    # Each kind: which cases, and the day it falls on (as a column, for counting per day).
+    kinds = {
+        DUE: (and_(held, Case.status.in_(running), Case.promised_date.between(start, end)), Case.promised_date),
+        RESUME: (
+            and_(held, Case.status.in_(paused), Case.resume_expected_on.between(start, end)),
+            Case.resume_expected_on,
+        ),
+        VISIT: (
+            and_(held, Case.mode == Mode.DOOR_TO_DOOR.value, Case.visit_at >= visit_start, Case.visit_at < visit_end),
+            func.date(Case.visit_at),  # date() is a function on SQLite and PostgreSQL alike
+        ),
+    }
+    for kind, (where, day_of) in kinds.items():
+        rows = _rows(session, where, [Case.visit_at if kind == VISIT else day_of])
         if len(rows) > MAX_ENTRIES:
             result.truncated.append(KIND_LABELS[kind])
             rows = rows[:MAX_ENTRIES]
+            # The page lists the first entries only; every day still tells how many it has.
+            per_day = session.execute(select(day_of, func.count()).where(where).group_by(day_of)).all()
+            result.counted[kind] = {dt.date.fromisoformat(str(day)[:10]): n for day, n in per_day}
         for row in rows:
             if kind == DUE:
                 entry = _entry(row, kind, row[4], late=row[4] < today)  # overdue

@@ -11,7 +11,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from extensions import db
 from models import AuditLog, Case
@@ -212,3 +212,33 @@ def test_a_suspended_case_with_no_expected_day_is_listed_apart(demo_app, decembe
     body = _client(demo_app, "xiashan_admin").get("/admin/agenda/").get_data(as_text=True)
     listed = body.split("未登记预计恢复办理日期的案件", 1)[1]
     assert case.number in listed
+
+
+def test_past_the_entry_limit_every_day_still_tells_how_many_it_has(demo_app, december, monkeypatch):
+    import lifecycle.agenda
+
+    monkeypatch.setattr(lifecycle.agenda, "MAX_ENTRIES", 2)
+    town = center(XIASHAN)
+    held = [town.id] + [c.id for c in town.children]
+    cases = db.session.scalars(
+        select(Case).where(Case.center_id.in_(held), Case.status.in_(RUNNING)).order_by(Case.id).limit(4)
+    ).all()
+    assert len(cases) == 4
+    for case in cases:
+        case.promised_date = dt.date(2026, 12, 9)
+    db.session.commit()
+    body = _client(demo_app, "xiashan_admin").get("/admin/agenda/?date=2026-12-01").get_data(as_text=True)
+    cell = _cells(body)["2026-12-09"]
+    assert sum(_link(c) in cell for c in cases) == 2
+    assert "另有 2 项，看本周" in cell
+    assert "条目过多，承诺办结只列出前 2 条(每天仍显示共有几项)" in body
+    in_grid = db.session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.center_id.in_(held),
+            Case.status.in_(RUNNING),
+            Case.promised_date.between(dt.date(2026, 11, 30), dt.date(2027, 1, 3)),
+        )
+    )
+    assert in_grid >= 4 and f"承诺办结 {in_grid}</span>" in body  # the legend counts them all
