@@ -227,3 +227,24 @@ def test_a_village_clerk_cannot_change_an_agents_photo(demo_app):
     )
     assert response.status_code == 403
     assert db.session.get(AgentPhoto, agent.id) is None
+
+
+def test_a_new_agent_can_be_created_with_a_photo_and_the_form_offers_no_removal(demo_app):
+    client = _client(demo_app, "xiashan_admin")
+    form = form_of(client, "/admin/agent/new/")
+    assert "photo_remove" not in form and "删除现有照片" not in client.get("/admin/agent/new/").get_data(as_text=True)
+    town = center(XIASHAN)
+    payload = {
+        "staff_no": "CN9901",
+        "name": "林晓彤",
+        "center": str(town.id),
+        "phone": "13800138001",
+        "active": "y",
+        "photo_upload": (io.BytesIO(_image("JPEG")), "lin.jpg"),
+    }
+    assert client.post("/admin/agent/new/", data=payload, content_type="multipart/form-data").status_code == 302
+    agent = db.session.scalar(select(Agent).where(Agent.staff_no == "CN9901"))
+    assert agent.photo.content_type == "image/jpeg"
+    assert [r.event for r in _photo_rows(agent.id)] == ["create"]
+    roster = client.get(f"/admin/roster/?center={town.id}").get_data(as_text=True)
+    assert '<td class="col-name agent-name">林晓彤</td>' in roster and "CN9901" in roster
