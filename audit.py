@@ -178,6 +178,8 @@ def _plain(key: str, value: object) -> object:
         return _MASKERS[key](str(value))
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
+    if isinstance(value, bytes):
+        return f"({len(value)}字节)"  # an image or file: its size here, its digest in a column of its own
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, (list, tuple)):

@@ -165,7 +165,7 @@ class Case(db.Model):
     visit_address: Mapped[str | None] = mapped_column(String(200))
     # The appointment as agreed with the applicant: Beijing wall-clock time, entered and shown as typed
     # (unlike the *_at audit times, which are naive UTC).
-    visit_at: Mapped[dt.datetime | None]
+    visit_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # the visit calendar reads a month by it
 
     result_delivery: Mapped[str | None] = mapped_column(String(16))
     delivery_address: Mapped[str | None] = mapped_column(String(200))
@@ -191,6 +191,9 @@ class Case(db.Model):
     # The clock stops while a case is suspended; resuming extends the promised date.
     suspended_on: Mapped[dt.date | None]
     suspension_reason: Mapped[str | None] = mapped_column(Text)
+    # When the clerk expects to resume (the 中止单 of DB3205/T 1077 names a 中止期限): the calendar shows
+    # it, and a suspension past it stands out. Cleared on resumption; the clock itself is unaffected.
+    resume_expected_on: Mapped[dt.date | None]
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
