@@ -11,6 +11,7 @@ from models import (
     ApplicantCenter,
     AuditLog,
     Case,
+    CaseTally,
     Center,
     ExportJob,
     User,
@@ -95,13 +96,13 @@ def scope_clause(model: type, user: User, write: bool = False) -> ColumnElement[
 def scope_parts(model: type, user: User) -> list[ColumnElement[bool]] | None:
     """scope_clause(model, user) for reading, as disjoint conditions whose rows add up to it; None: all rows.
 
-    For cases and the records carrying a case's centers: the rows held by the user's centers, and
-    those first received there (首问负责) and since handed up out of them. Counted one part at a
+    For cases, the records carrying a case's centers and the case tally: the rows held by the
+    user's centers, and those first received there (首问负责) and since handed up out of them. Counted one part at a
     time, each is a range of an index that leads with its center column (the home page's partial
     indexes for the second); counted as one OR, SQLite reads every matching row instead (issue 11).
     tests/test_large_lists.py checks that the parts add up to the clause for every demo login.
     """
-    if model is not Case and model not in CENTER_COPIES:
+    if model not in (Case, CaseTally, *CENTER_COPIES):
         return [scope_clause(model, user)]
     ids = visible_center_ids(user)
     if ids is None:

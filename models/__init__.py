@@ -1,5 +1,6 @@
 """The domain model; importing this package registers every table on the metadata."""
 
+from models import applicant_center, case_centers, case_tally
 from models.agent import Agent, AgentPhoto, AgentTraining
 from models.applicant import Applicant
 from models.applicant_center import ApplicantCenter
@@ -7,6 +8,7 @@ from models.audit_log import AuditHead, AuditLog
 from models.calendar import HolidayDay, HolidayYear
 from models.case import Case, CaseExtension, CaseFee, CaseHandoff, CaseLog, CaseMaterial
 from models.case_centers import keep_in_step
+from models.case_tally import CaseTally
 from models.center import Center
 from models.complaint import Complaint
 from models.department import Department
@@ -17,6 +19,14 @@ from models.user import User
 
 CENTER_COPIES = (Evaluation, FollowUp, Complaint, CaseExtension)
 keep_in_step(Case, CENTER_COPIES)
+
+
+def refresh_derived(connection) -> None:
+    """Rebuild every table and column derived from the cases, after writes that bypassed the ORM."""
+    applicant_center.refresh_all(connection)
+    case_centers.refresh_all(connection, Case, CENTER_COPIES)
+    case_tally.refresh_all(connection)
+
 
 __all__ = [
     "Agent",
@@ -31,6 +41,7 @@ __all__ = [
     "CaseFee",
     "CaseHandoff",
     "CaseLog",
+    "CaseTally",
     "CaseMaterial",
     "Center",
     "Complaint",

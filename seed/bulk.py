@@ -38,7 +38,6 @@ from lifecycle.deadlines import is_assumed_year, is_workday, load_calendar
 from lifecycle.evaluation_links import LINK_VALID_DAYS
 from lifecycle.supervision import DEFAULT_FOLLOWUP_WORKING_DAYS
 from models import (
-    CENTER_COPIES,
     Agent,
     Applicant,
     AuditHead,
@@ -55,8 +54,7 @@ from models import (
     FollowUp,
     ServiceItem,
     User,
-    applicant_center,
-    case_centers,
+    refresh_derived,
 )
 from models.audit_log import GENESIS_HASH
 from models.case import case_item
@@ -1177,9 +1175,8 @@ def seed_bulk(
         # The scope's derived keys, as the app's listeners would have written them row by row.
         tick = time.perf_counter()
         with conn.begin():
-            applicant_center.refresh_all(conn)
-            case_centers.refresh_all(conn, Case, CENTER_COPIES)
-        echo(f"  范围键(申请人—机构表、评价/回访/投诉上的机构)：{time.perf_counter() - tick:.1f} 秒")
+            refresh_derived(conn)
+        echo(f"  范围键与计数(申请人—机构表、评价/回访/投诉/延期上的机构、案件计数表)：{time.perf_counter() - tick:.1f} 秒")
         echo(f"生成数据(Python)：{generating:.1f} 秒")
         for table in TABLES:
             name = table.name
@@ -1189,7 +1186,7 @@ def seed_bulk(
         tick = time.perf_counter()
         if writer.postgres:
             vacuum = conn.execution_options(isolation_level="AUTOCOMMIT")
-            for name in [table.name for table in TABLES] + ["applicant_center"]:
+            for name in [table.name for table in TABLES] + ["applicant_center", "case_tally"]:
                 vacuum.exec_driver_sql(f'VACUUM (ANALYZE) "{name}"')
             echo(f"  VACUUM ANALYZE：{time.perf_counter() - tick:.1f} 秒")
         else:

@@ -10,8 +10,7 @@ from sqlalchemy import select, update
 from extensions import db
 from lifecycle.errors import TransitionError
 from lifecycle.supervision import advance_followup, record_complaint
-from models import CENTER_COPIES, AuditLog, Case, Center, Complaint, FollowUp, User
-from models.case_centers import refresh_all
+from models import AuditLog, Case, Center, Complaint, FollowUp, User, refresh_derived
 from models.enums import Status
 from tests.builders import login_as
 
@@ -234,7 +233,7 @@ def _handed_up_followup() -> FollowUp:
         update(Case).where(Case.id == case.id).values(origin_center_id=case.center_id, center_id=district)
     )
     # Past the ORM, so the copies of the case's centers on its records are re-derived as a hand-off would.
-    refresh_all(db.session.connection(), Case, CENTER_COPIES)
+    refresh_derived(db.session.connection())
     db.session.commit()
     db.session.expire_all()
     return db.session.get(FollowUp, followup.id)

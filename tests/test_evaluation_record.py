@@ -15,8 +15,7 @@ from extensions import db
 from lifecycle.errors import TransitionError
 from lifecycle.evaluation_links import token_for
 from lifecycle.supervision import record_evaluation
-from models import CENTER_COPIES, AuditLog, Case, Center, Evaluation, EvaluationLink, User
-from models.case_centers import refresh_all
+from models import AuditLog, Case, Center, Evaluation, EvaluationLink, User, refresh_derived
 from models.enums import Status
 from models.time import utcnow
 from tests.builders import login_as
@@ -277,7 +276,7 @@ def _hand_up_to_district(case: Case) -> None:
         update(Case).where(Case.id == case.id).values(origin_center_id=case.center_id, center_id=district)
     )
     # Past the ORM, so the copies of the case's centers on its records are re-derived as a hand-off would.
-    refresh_all(db.session.connection(), Case, CENTER_COPIES)
+    refresh_derived(db.session.connection())
     db.session.commit()
     db.session.expire_all()
 
