@@ -12,13 +12,13 @@ from markupsafe import Markup, escape
 from lifecycle.statistics import TrendMonth
 
 WIDTH, HEIGHT = 760, 240
-LEFT, RIGHT, TOP, BOTTOM = 40, 10, 34, 40
+LEFT, RIGHT, TOP, BOTTOM = 40, 10, 44, 30
 
 
 def _svg(title: str, body: list[str], ident: str) -> Markup:
     return Markup(
         f'<svg class="trend-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{ident}-title" '
-        f'xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">'
+        f'xmlns="http://www.w3.org/2000/svg" font-size="12" font-family="sans-serif">'
         f'<title id="{ident}-title">{escape(title)}</title>' + "".join(body) + "</svg>"
     )
 
@@ -87,20 +87,24 @@ def rate_chart(months: list[TrendMonth]) -> Markup:
         body.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#ccc"/>')
         body.append(f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" fill="#333">{percent}%</text>')
     series = (
-        ("on_time_rate", "circle", "#1f4e79", "", -8),
-        ("satisfaction_rate", "square", "#7a4a00", ' stroke-dasharray="6 4"', 16),
+        ("on_time_rate", "circle", "#1f4e79", ""),
+        ("satisfaction_rate", "square", "#7a4a00", ' stroke-dasharray="6 4"'),
     )
-    for attr, shape, colour, dash, label_dy in series:
+    for attr, shape, colour, dash in series:
+        other = "satisfaction_rate" if attr == "on_time_rate" else "on_time_rate"
         points = []
         for i, m in enumerate(months):
             rate = getattr(m, attr)
             if rate is None:
                 continue
-            points.append((LEFT + slot * (i + 0.5), bottom - span * rate, rate))
+            # The higher of the month's two points is labelled above it, the lower below, so they never overlap.
+            rival = getattr(m, other)
+            above = rival is None or rate > rival or (rate == rival and attr == "on_time_rate")
+            points.append((LEFT + slot * (i + 0.5), bottom - span * rate, rate, -8 if above else 17))
         if len(points) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
             body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
-        for x, y, rate in points:
+        for x, y, rate, label_dy in points:
             body.append(_marker(shape, x, y))
             body.append(
                 f'<text x="{x:.1f}" y="{y + label_dy:.1f}" text-anchor="middle" fill="{colour}">{rate * 100:.0f}%</text>'
@@ -110,6 +114,5 @@ def rate_chart(months: list[TrendMonth]) -> Markup:
         f'<text x="{LEFT + 16}" y="16">按时办结率(圆点、实线)</text>',
         _marker("square", LEFT + 187, 12),
         f'<text x="{LEFT + 196}" y="16">满意率(方块、虚线)</text>',
-        f'<text x="{WIDTH - RIGHT}" y="16" text-anchor="end" fill="#555">无办结或无评价的月份不标点</text>',
     ]
     return _svg("近12个月按时办结率与满意率", body, "trend-rate")
