@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, fields
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from lifecycle.deadlines import BureauCalendar, due_soon_limit, load_calendar, working_days_between
+from lifecycle.deadlines import BureauCalendar, due_soon_limit, is_workday, load_calendar
 from lifecycle.promises import RESUME_PREFIX, SUSPEND_PREFIX
 from lifecycle.scope import scope_clause, visible_center_ids
 from lifecycle.transitions import OPEN, RUNNING
@@ -407,15 +407,40 @@ def _case_counts(
     return result
 
 
-def _pause_days(events: Iterable[tuple[dt.datetime, str]], calendar: BureauCalendar) -> int:
+class WorkingDayCounter:
+    """working_days_between for many date pairs: one pass over the calendar, then a subtraction per pair.
+
+    lifecycle.deadlines walks the days of each pair; a year's completed cases at district level are
+    tens of thousands of pairs (seconds of work), over a few hundred distinct days.
+    """
+
+    def __init__(self, first: dt.date, last: dt.date, calendar: BureauCalendar) -> None:
+        self.first = first
+        self.cumulative = [0]
+        day = first
+        while day < last:
+            day += dt.timedelta(days=1)
+            self.cumulative.append(self.cumulative[-1] + is_workday(day, calendar))
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after `start` up to and including `end` (0 if end is not after start)."""
+        if end <= start:
+            return 0
+        return self.cumulative[(end - self.first).days] - self.cumulative[(start - self.first).days]
+
+
+def _beijing_day(at: dt.datetime) -> dt.date:
+    return at.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
+
+
+def _pause_days(events: Iterable[tuple[dt.date, str]], counter: WorkingDayCounter) -> int:
     """Working days between each 中止 and the 恢复办理 after it, from one case's log entries in order."""
     total, opened = 0, None
-    for at, content in events:
-        day = at.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
+    for day, content in events:
         if content.startswith(SUSPEND_PREFIX):
             opened = day
         elif content.startswith(RESUME_PREFIX) and opened is not None:
-            total += working_days_between(opened, day, calendar)
+            total += counter.between(opened, day)
             opened = None
     return total
 
@@ -426,17 +451,14 @@ def _handling_days(
     """Working days from receipt to completion less suspensions, summed by (center, first center).
 
     Two statements: the completed cases counted by (centers, received, closed) day pairs, and the
-    suspend/resume entries of those cases' logs; the working-day arithmetic runs once per day pair.
+    suspend/resume entries of those cases' logs; the working days are counted once over the span.
     """
     completed = and_(where, completed_clause(), Case.closed_date.between(period.start, period.end))
-    totals: dict[tuple, int] = defaultdict(int)
     pairs = session.execute(
         select(Case.center_id, Case.origin_center_id, Case.received_date, Case.closed_date, func.count())
         .where(completed)
         .group_by(Case.center_id, Case.origin_center_id, Case.received_date, Case.closed_date)
-    )
-    for center_id, origin_id, received, closed, count in pairs:
-        totals[(center_id, origin_id)] += count * working_days_between(received, closed, calendar)
+    ).all()
     entries = session.execute(
         select(Case.center_id, Case.origin_center_id, CaseLog.case_id, CaseLog.at, CaseLog.content)
         .join(Case, Case.id == CaseLog.case_id)
@@ -446,13 +468,21 @@ def _handling_days(
         )
         .order_by(CaseLog.case_id, CaseLog.at, CaseLog.id)
     ).all()
+    totals: dict[tuple, int] = defaultdict(int)
+    if not pairs:
+        return totals
     by_case: dict[int, list] = defaultdict(list)
     centers_of: dict[int, tuple] = {}
     for center_id, origin_id, case_id, at, content in entries:
-        by_case[case_id].append((at, content))
+        by_case[case_id].append((_beijing_day(at), content))
         centers_of[case_id] = (center_id, origin_id)
+    days = [d for _, _, received, closed, _ in pairs for d in (received, closed)]
+    days += [day for events in by_case.values() for day, _ in events]
+    counter = WorkingDayCounter(min(days), max(days), calendar)
+    for center_id, origin_id, received, closed, count in pairs:
+        totals[(center_id, origin_id)] += count * counter.between(received, closed)
     for case_id, events in by_case.items():
-        totals[centers_of[case_id]] -= _pause_days(events, calendar)
+        totals[centers_of[case_id]] -= _pause_days(events, counter)
     return totals
 
 

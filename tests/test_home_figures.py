@@ -13,6 +13,7 @@ import re
 import pytest
 
 from extensions import db
+from lifecycle.deadlines import NO_TABLE
 from lifecycle.statistics import Period, PeriodError, parse_period, supervision_figures
 from models import CaseLog, Complaint, Evaluation, FollowUp
 from models.enums import EvaluationChannel, FollowUpStatus, Mode, Role, Status, Tier
@@ -296,3 +297,16 @@ def test_hand_built_cases_give_the_figures_the_rules_state(app):
     assert clerk_stats.comparison is not None and clerk_stats.comparison.figures.received == 4
     modes = {row.slice.key: row.figures for row in town_stats.modes}
     assert modes[Mode.DELEGATED.value].received == 2 and modes[Mode.ON_SITE.value].completed == 2
+
+
+def test_the_working_day_counter_agrees_with_the_deadline_arithmetic():
+    # Across the National Day week, a New Year and an assumed (Monday-Friday) year.
+    from lifecycle.deadlines import working_days_between
+    from lifecycle.statistics import WorkingDayCounter
+
+    first, last = dt.date(2026, 9, 20), dt.date(2027, 1, 20)
+    counter = WorkingDayCounter(first, last, NO_TABLE)
+    days = [first + dt.timedelta(days=n) for n in range(0, (last - first).days + 1, 3)]
+    for start in days:
+        for end in days[::5]:
+            assert counter.between(start, end) == working_days_between(start, end, NO_TABLE), (start, end)
