@@ -5,7 +5,8 @@ A figure is either a *flow* over a period or a *stock* as of today:
 Flow figures, the period's Beijing calendar days [start, end] both included:
 - 受理 received: cases whose received_date (受理日期) lies in the period.
 - 办结 completed: cases whose closed_date (办结/终止日期) lies in the period and that ended by
-  completion: status completed, or archived after completion (no termination or rejection recorded).
+  completion: status completed, or archived after completion (its result recorded, which completion
+  requires and recording a termination clears).
 - 终止 terminated: the same closed_date, ended by termination (status terminated, or archived with a
   termination recorded). Rejections (不予受理) are neither.
 - 按时办结 on time / 逾期办结 late: of the completed, closed_date on or before the promised date
@@ -281,17 +282,20 @@ class Supervision:
 
 # --- conditions -------------------------------------------------------------------------------------
 def completed_clause() -> ColumnElement[bool]:
-    """A closed case that ended by completion, archived or not (see the module docstring)."""
-    return and_(
-        Case.status.in_([Status.COMPLETED.value, Status.ARCHIVED.value]),
-        Case.termination_reason.is_(None),
-        Case.rejection_reason.is_(None),
-    )
+    """A closed case that ended by completion, archived or not (see the module docstring).
+
+    Completion requires the result recorded (lifecycle.transitions, _result_recorded) and recording a
+    termination clears it, so the recorded result tells an archived completion from an archived
+    termination or rejection; both columns are in ix_case_closed_date_figures.
+    """
+    return and_(Case.status.in_([Status.COMPLETED.value, Status.ARCHIVED.value]), Case.result_recorded_at.is_not(None))
 
 
 def terminated_clause() -> ColumnElement[bool]:
-    """A closed case that ended by termination, archived or not."""
-    return and_(Case.status.in_([Status.TERMINATED.value, Status.ARCHIVED.value]), Case.termination_reason.is_not(None))
+    """A closed case that ended by termination, archived or not (termination requires it recorded)."""
+    return and_(
+        Case.status.in_([Status.TERMINATED.value, Status.ARCHIVED.value]), Case.termination_recorded_at.is_not(None)
+    )
 
 
 def late_clause() -> ColumnElement[bool]:

@@ -179,6 +179,7 @@ def test_hand_built_cases_give_the_figures_the_rules_state(app):
     first = case(
         village,
         status=Status.COMPLETED.value,
+        result_recorded_at=dt.datetime(2026, 11, 1, 4, 0),
         received_date=dt.date(2026, 11, 2),
         promised_date=dt.date(2026, 11, 9),
         closed_date=dt.date(2026, 11, 9),
@@ -189,6 +190,7 @@ def test_hand_built_cases_give_the_figures_the_rules_state(app):
     late = case(
         village,
         status=Status.ARCHIVED.value,
+        result_recorded_at=dt.datetime(2026, 11, 1, 4, 0),
         received_date=dt.date(2026, 10, 26),
         promised_date=dt.date(2026, 11, 18),
         closed_date=dt.date(2026, 11, 20),
@@ -201,12 +203,15 @@ def test_hand_built_cases_give_the_figures_the_rules_state(app):
         mode=Mode.DELEGATED.value,
         delegation_scope="whole",
         status=Status.TERMINATED.value,
+        termination_recorded_at=dt.datetime(2026, 11, 11, 4, 0),
+        termination_text="委托人撤回",
         received_date=dt.date(2026, 11, 10),
         promised_date=dt.date(2026, 11, 30),
         closed_date=dt.date(2026, 11, 12),
         termination_reason="withdrawn",
     )
-    # 4. Rejected in November: neither completed nor terminated, but received in November.
+    # 4. Rejected in November (no result or termination recorded): neither completed nor terminated,
+    #    but received in November.
     case(
         town,
         mode=Mode.DELEGATED.value,
@@ -234,6 +239,7 @@ def test_hand_built_cases_give_the_figures_the_rules_state(app):
     completed_elsewhere = case(
         other,
         status=Status.COMPLETED.value,
+        result_recorded_at=dt.datetime(2026, 11, 1, 4, 0),
         received_date=dt.date(2026, 11, 2),
         promised_date=dt.date(2026, 11, 9),
         closed_date=dt.date(2026, 11, 3),
