@@ -590,20 +590,27 @@ def _by_centers(
 def _breakdown(
     session: Session,
     scope: dict[type, ColumnElement[bool]],
-    column,
+    columns: list,
     period: Period,
     today: dt.date,
     calendar: BureauCalendar,
     join_items: bool = False,
-) -> dict[object, Figures]:
-    """Cases received, completed, on time, evaluations and satisfied by one case column (mode, item, agent)."""
+) -> dict[tuple, Figures]:
+    """Cases received, completed, on time, evaluations and satisfied by case columns (mode and agent, item)."""
+    result: dict[tuple, Figures] = defaultdict(Figures)
+    cases = _case_counts(session, scope[Case], columns, period, today, calendar, stock=False, join_items=join_items)
+    for key, figures in cases.items():
+        result[key].add(figures)
+    for key, figures in _evaluation_counts(session, scope[Evaluation], columns, period, True, join_items).items():
+        result[key].add(figures)
+    return result
+
+
+def _rolled_up(counts: dict[tuple, Figures], position: int) -> dict[object, Figures]:
+    """Sum the figures of a two-column breakdown over the other column."""
     result: dict[object, Figures] = defaultdict(Figures)
-    cases = _case_counts(session, scope[Case], [column], period, today, calendar, stock=False, join_items=join_items)
-    for (key,), figures in cases.items():
-        result[key].add(figures)
-    evaluations = _evaluation_counts(session, scope[Evaluation], [column], period, True, join_items)
-    for (key,), figures in evaluations.items():
-        result[key].add(figures)
+    for key, figures in counts.items():
+        result[key[position]].add(figures)
     return result
 
 
@@ -736,9 +743,13 @@ def supervision_figures(session: Session, user: User, period: Period, today: dt.
         if slot in levels:
             levels[slot].figures.add(figures)
 
-    mode_counts = _breakdown(session, scope, Case.mode, period, today, calendar)
+    # Modes and agents in one pair of statements, grouped by both and summed here (few groups).
+    mode_agent = _breakdown(session, scope, [Case.mode, Case.agent_id], period, today, calendar)
+    mode_counts = _rolled_up(mode_agent, 0)
     modes = [Row(Slice("mode", m.value), label(m), mode_counts.get(m.value, Figures())) for m in Mode]
-    item_counts = _breakdown(session, scope, case_item.c.item_id, period, today, calendar, join_items=True)
+    item_counts = _rolled_up(
+        _breakdown(session, scope, [case_item.c.item_id], period, today, calendar, join_items=True), 0
+    )
     top = sorted(item_counts.items(), key=lambda kv: (-kv[1].received, -kv[1].completed, kv[0]))[:TOP_ITEMS]
     names = dict(
         session.execute(select(ServiceItem.id, ServiceItem.name).where(ServiceItem.id.in_([k for k, _ in top]))).all()
@@ -746,7 +757,7 @@ def supervision_figures(session: Session, user: User, period: Period, today: dt.
     items = [
         Row(Slice("item", k), names.get(k, str(k)), f) for k, f in top if f.received or f.completed or f.evaluations
     ]
-    agent_counts = _breakdown(session, scope, Case.agent_id, period, today, calendar)
+    agent_counts = _rolled_up(mode_agent, 1)
     agent_ids = [k for k in agent_counts if k is not None]
     agent_names = dict(
         session.execute(select(Agent.id, Agent.name + "(" + Agent.staff_no + ")").where(Agent.id.in_(agent_ids))).all()

@@ -111,4 +111,4 @@ def test_the_home_page_runs_a_fixed_handful_of_statements_whatever_the_period(cl
         assert "监督统计" in response.get_data(as_text=True)
         counts[period] = count
     assert len(set(counts.values())) == 1, counts
-    assert counts[""] <= 23
+    assert counts[""] <= 21
