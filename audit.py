@@ -63,11 +63,13 @@ class AuditEvent(enum.StrEnum):
     FOLLOWUP = "followup"
     EXPORT = "export"
     REVEAL = "reveal"
+    EXPORT_UNMASKED = "export_unmasked"
     SEARCH_ID = "search_id"
     PDF = "pdf"
     BATCH_EXPORT = "batch_export"
     DOWNLOAD = "download"
     EXPORT_VOIDED = "export_voided"
+    HAOCHAPING_IMPORT = "haochaping_import"
 
 
 EVENT_LABELS: dict[AuditEvent, str] = {
@@ -91,11 +93,13 @@ EVENT_LABELS: dict[AuditEvent, str] = {
     AuditEvent.FOLLOWUP: "差评回访办理",
     AuditEvent.EXPORT: "导出",
     AuditEvent.REVEAL: "查看完整个人信息",
+    AuditEvent.EXPORT_UNMASKED: "导出完整证件号码",
     AuditEvent.SEARCH_ID: "按证件号码查找",
     AuditEvent.PDF: "打印表单",
     AuditEvent.BATCH_EXPORT: "批量导出表单",
     AuditEvent.DOWNLOAD: "下载导出文件",
     AuditEvent.EXPORT_VOIDED: "导出文件作废",
+    AuditEvent.HAOCHAPING_IMPORT: "好差评导入",
 }
 
 
@@ -174,6 +178,8 @@ def _plain(key: str, value: object) -> object:
         return _MASKERS[key](str(value))
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
+    if isinstance(value, bytes):
+        return f"({len(value)}字节)"  # an image or file: its size here, its digest in a column of its own
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, (list, tuple)):

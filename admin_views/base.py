@@ -25,7 +25,7 @@ from admin_views.listing import FastListMixin
 from extensions import db
 from lifecycle import rules
 from lifecycle.errors import ConflictError
-from lifecycle.scope import scope_clause
+from lifecycle.scope import scope_clause, scope_parts
 from models.enums import ALL_ROLES, Role
 from models.keys import parse_key, parse_keys
 
@@ -217,6 +217,12 @@ class ConsoleModelView(FastListMixin, ModelView):
 
     def get_count_query(self):
         return super().get_count_query().filter(scope_clause(self.model, current_user))
+
+    def get_count_queries(self) -> list:
+        # The count added up over the scope's disjoint parts (lifecycle/scope.py scope_parts), each on its own index.
+        parts = scope_parts(self.model, current_user)
+        unscoped = super().get_count_query()
+        return [unscoped] if parts is None else [unscoped.filter(part) for part in parts]
 
     def get_one(self, id: t.Any) -> t.Any:
         pk = inspect(self.model).primary_key[0]

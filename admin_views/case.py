@@ -9,11 +9,11 @@ from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import false, select
+from sqlalchemy import exists, false, select
 from sqlalchemy.orm import joinedload, selectinload
 
 import audit
-from admin_views.base import ConsoleModelView, DynamicOptionsFilter, IntInListFilter
+from admin_views.base import ConsoleModelView, DynamicOptionsFilter, IntInListFilter, forbid
 from admin_views.case_annex import AnnexMixin, BatchExportMixin
 from admin_views.case_correction import CorrectionMixin
 from admin_views.case_export import CaseExportMixin
@@ -48,12 +48,14 @@ from lifecycle.transitions import RUNNING
 from models import Agent, Case, CaseFee, CaseLog, CaseMaterial, Center, ServiceItem
 from models.case import case_item
 from models.enums import (
+    REVEAL_ROLES,
     STAFF_ROLES,
     DelegationScope,
     MaterialForm,
     Mode,
     RemoteChannel,
     ResultDelivery,
+    Role,
     Status,
     TerminationReason,
     choices,
@@ -104,7 +106,9 @@ class ItemFilter(DynamicOptionsFilter):
         item_id = parse_key(value)
         if item_id is None:
             return query.filter(false())
-        return query.filter(Case.id.in_(select(case_item.c.case_id).where(case_item.c.item_id == item_id)))
+        # EXISTS, not `id IN (keys)`: SQLite gathered and sorted every case of the item for a page
+        # (0.3–0.9 s at a million cases); this walks the register's order, probing case_item's key.
+        return query.filter(exists().where(case_item.c.case_id == Case.id, case_item.c.item_id == item_id))
 
     def operation(self):
         return "包含"
@@ -409,9 +413,15 @@ class CaseView(
     def applicant_filter_url(self, applicant_ids):
         return url_for(".index_view", flt0_applicant_id_intinlistfilter=",".join(map(str, applicant_ids)))
 
+    @property
+    def can_reveal(self) -> bool:
+        return current_user.is_authenticated and Role(current_user.role) in REVEAL_ROLES
+
     @expose("/reveal/", methods=["POST"])
     def reveal_view(self):
         """Show the full ID and phone numbers once, for a stated reason, and audit it (PIPL 最小必要)."""
+        if not self.can_reveal:
+            forbid()
         case = self.get_one(request.args.get("id"))
         if case is None:
             flash("记录不存在。", "error")

@@ -5,26 +5,22 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Iterator
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from admin_views.pii import ExportMixin
+from admin_views.pii import ExportMixin, id_batches, in_batch
 from extensions import db
+from lifecycle.register import NO, YES, on_time_mark, overdue_mark
 from models import Agent, Applicant, Case, CaseLog, Center, Department, Evaluation, FollowUp, ServiceItem
 from models.case import case_item
 from models.enums import FollowUpStatus, Mode, Rating, Status, Tier, label
 from models.identifiers import mask_id_number, mask_phone
+from models.time import today_beijing
 
 Record = dict[str, t.Any]
 
 
-def _in_batch(column, ids: list[int]):
-    # The batch's ids are integers read from the database, rendered into the statement: a thousand
-    # bound parameters cost more to convert than the query takes to run.
-    return column.in_(bindparam("batch_ids", ids, expanding=True, literal_execute=True))
-
-
-def _town(record: Record) -> str:
+def town_name(record: Record) -> str:
     # Center.town, on the row: a town is its own town, a village's is its parent, the district has none.
     if record["tier"] == Tier.TOWN:
         return record["center"]
@@ -33,14 +29,28 @@ def _town(record: Record) -> str:
     return "区级"
 
 
-def _iso(value) -> str:
+def iso(value) -> str:
     return value.isoformat() if value else ""
+
+
+def _overdue(record: Record) -> str:
+    return overdue_mark(record["status"], record["promised_date"], record["today"])
+
+
+def _on_time(record: Record) -> str:
+    return on_time_mark(
+        record["status"],
+        record["promised_date"],
+        record["closed_date"],
+        record["termination_reason"],
+        record["rejection_reason"],
+    )
 
 
 CASE_EXPORT_COLUMNS = [
     ("案件编号", lambda r: r["number"]),
     ("受理机构", lambda r: r["center"]),
-    ("所属镇(街道)", _town),
+    ("所属镇(街道)", town_name),
     ("服务方式", lambda r: label(Mode(r["mode"]))),
     ("状态", lambda r: label(Status(r["status"]))),
     ("申请事项", lambda r: "、".join(r["items"])),
@@ -49,15 +59,23 @@ CASE_EXPORT_COLUMNS = [
     ("证件号码", lambda r: r["credit_code"] or mask_id_number(r["id_number"])),
     ("联系电话", lambda r: mask_phone(r["phone"])),
     ("代办员", lambda r: r["agent"] or ""),
-    ("受理日期", lambda r: _iso(r["received_date"])),
-    ("承诺办结日期", lambda r: _iso(r["promised_date"])),
-    ("办结/终止日期", lambda r: _iso(r["closed_date"])),
+    ("受理日期", lambda r: iso(r["received_date"])),
+    ("承诺办结日期", lambda r: iso(r["promised_date"])),
+    ("办结/终止日期", lambda r: iso(r["closed_date"])),
+    ("是否超期", _overdue),
+    ("按时办结", _on_time),
+    ("已延期", lambda r: YES if r["extended"] else NO),
     ("评价", lambda r: label(Rating(r["overall"])) if r["overall"] is not None else ""),
     ("回访", lambda r: label(FollowUpStatus(r["followup"])) if r["followup"] else ""),
 ]
+# The same columns unmasked, for the roles allowed to reveal and a typed reason (ExportMixin.export_full).
+CASE_FULL_COLUMNS = {
+    "证件号码": lambda r: r["credit_code"] or r["id_number"] or "",
+    "联系电话": lambda r: r["phone"] or "",
+}
 
 
-def _case_rows(ids: list[int]) -> dict[int, Record]:
+def _case_rows(ids: list[int], clock: Record) -> dict[int, Record]:
     """The cases' own and many-to-one columns, the counted evaluation and its follow-up: one query."""
     parent = aliased(Center)
     rows = db.session.execute(
@@ -69,6 +87,9 @@ def _case_rows(ids: list[int]) -> dict[int, Record]:
             Case.received_date,
             Case.promised_date,
             Case.closed_date,
+            Case.extended,
+            Case.termination_reason,
+            Case.rejection_reason,
             Center.name.label("center"),
             Center.tier,
             parent.name.label("parent"),
@@ -87,9 +108,9 @@ def _case_rows(ids: list[int]) -> dict[int, Record]:
         # The evaluation that counts (Case.evaluation): at most one per case, a unique index says so.
         .outerjoin(Evaluation, and_(Evaluation.case_id == Case.id, Evaluation.counted))
         .outerjoin(FollowUp, FollowUp.evaluation_id == Evaluation.id)
-        .where(_in_batch(Case.id, ids))
+        .where(in_batch(Case.id, ids))
     ).mappings()
-    return {row["id"]: {**row, "items": [], "departments": {}} for row in rows}
+    return {row["id"]: {**row, **clock, "items": [], "departments": {}} for row in rows}
 
 
 def _add_items_and_departments(records: dict[int, Record], ids: list[int]) -> None:
@@ -98,7 +119,7 @@ def _add_items_and_departments(records: dict[int, Record], ids: list[int]) -> No
         select(case_item.c.case_id, ServiceItem.name, Department.id, Department.name.label("department"))
         .join(ServiceItem, ServiceItem.id == case_item.c.item_id)
         .join(Department, Department.id == ServiceItem.department_id)
-        .where(_in_batch(case_item.c.case_id, ids))
+        .where(in_batch(case_item.c.case_id, ids))
         .order_by(case_item.c.case_id, ServiceItem.id)
     )
     for case_id, name, department_id, department in items:
@@ -109,7 +130,7 @@ def _add_items_and_departments(records: dict[int, Record], ids: list[int]) -> No
     contacted = db.session.execute(
         select(CaseLog.case_id, Department.id, Department.name)
         .join(Department, Department.id == CaseLog.department_id)
-        .where(_in_batch(CaseLog.case_id, ids))
+        .where(in_batch(CaseLog.case_id, ids))
         .group_by(CaseLog.case_id, Department.id, Department.name)
         .order_by(CaseLog.case_id, first_contact, Department.id)
     )
@@ -129,19 +150,15 @@ class CaseExportMixin(ExportMixin):
 
     export_title = "帮办代办案件台账"
     export_columns = CASE_EXPORT_COLUMNS
+    export_full_columns = CASE_FULL_COLUMNS
 
     def export_records(self, query, batch_rows: int) -> Iterator[list[Record]]:
-        ordered_ids = query.with_entities(Case.id).yield_per(batch_rows)
-        batch: list[int] = []
-        for (case_id,) in ordered_ids:
-            batch.append(case_id)
-            if len(batch) == batch_rows:
-                yield self._records(batch)
-                batch = []
-        if batch:
-            yield self._records(batch)
+        # 是否超期 is judged against one day for the whole file, even one written across midnight.
+        clock = {"today": today_beijing()}
+        for ids in id_batches(query, Case.id, batch_rows):
+            yield self._records(ids, clock)
 
-    def _records(self, ids: list[int]) -> list[Record]:
-        records = _case_rows(ids)
+    def _records(self, ids: list[int], clock: Record) -> list[Record]:
+        records = _case_rows(ids, clock)
         _add_items_and_departments(records, ids)
         return [records[case_id] for case_id in ids if case_id in records]

@@ -11,7 +11,7 @@ from flask_admin.actions import action
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from admin_views.base import forbid
@@ -72,6 +72,7 @@ class TransitionForm(FlaskForm):
     undertaking_confirmed = BooleanField("《代办服务承诺书》已由申请人签署")
     agreement_signed = BooleanField("《代办服务委托协议》已由双方签订")
     reason = TextAreaField("原因", validators=[Optional(), Length(max=500)])
+    resume_expected_on = DateField("预计恢复办理日期", validators=[Optional()])
     completion_result = StringField("办理结果", validators=[Optional(), Length(max=200)])
     result_delivery = SelectField("结果交付方式", choices=[("", "")] + choices(ResultDelivery), validators=[Optional()])
     tracking_out = StringField("结果寄递运单号", validators=[Optional(), Length(max=40)])

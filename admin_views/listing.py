@@ -4,7 +4,9 @@ Flask-Admin's get_list counts every matching row, casts each searched column to 
 and pages with OFFSET over the full, eagerly joined rows. On a million cases that took seconds
 (issue 11). Here, for every console list:
 - the count is exact up to COUNT_CAP rows; past it PostgreSQL's planner estimate is shown as "约 N"
-  (asked first, so a large set is never counted); SQLite has no estimate and counts exactly;
+  (asked first, so a large set is never counted); SQLite has no estimate, so past the cap it shows
+  "超过 10,000" and pages as far as the cap (a clerk narrows the filter or turns the sort); either counts the scope's disjoint parts one at a time (lifecycle/scope.py scope_parts), each a
+  range of an index leading with its center column, and adds them up;
 - the page's primary keys are selected first, over the filter and sort columns' indexes only, and
   the rows with their eager loads are read after, for those keys alone;
 - a page past the middle is read from the other end in the reverse order, so the last page costs
@@ -38,6 +40,13 @@ class ApproximateCount(int):
         return f"约 {int(self):,}"
 
 
+class CappedCount(int):
+    """More rows than COUNT_CAP, on a database without an estimate: the pager stops at the cap."""
+
+    def __str__(self) -> str:
+        return f"超过 {int(self):,}"
+
+
 class _Explain(Executable, ClauseElement):
     """EXPLAIN (FORMAT JSON) of a statement, with its parameters bound as usual."""
 
@@ -68,24 +77,33 @@ class FastListMixin:
         return db.session.get_bind().dialect.name
 
     # --- count ----------------------------------------------------------------------
-    def _capped_count(self, count_query) -> int:
-        """The exact count up to COUNT_CAP; past it PostgreSQL's estimate (ApproximateCount).
+    def get_count_queries(self) -> list:
+        """The list's count query, one part per disjoint piece of the scope (added up by the count)."""
+        return [self.get_count_query()]
+
+    def _capped_count(self, count_queries: list) -> int:
+        """The exact count up to COUNT_CAP; past it PostgreSQL's estimate (ApproximateCount) or, on
+        SQLite, the cap itself (CappedCount).
 
         On PostgreSQL the planner is asked first (a millisecond): a set it expects to be larger than
         the cap is not counted at all, since counting even to the cap read 20,000 heap pages for a
-        station's filter at a million cases.
+        station's filter at a million cases. SQLite has no estimate, and its exact count of a
+        district's million cases took longer than the page (issue 11). Each scope part is counted
+        on its own index.
         """
         postgres = self._dialect() == "postgresql"
-        matching = count_query.with_entities(literal_column("1"))
-        estimate = _estimated_rows(matching.statement) if postgres else None
+        matching = [query.with_entities(literal_column("1")) for query in count_queries]
+        estimate = sum(_estimated_rows(part.statement) for part in matching) if postgres else None
         if estimate is not None and estimate > COUNT_CAP:
             return ApproximateCount(estimate)
-        first_rows = matching.limit(COUNT_CAP + 1).subquery()
-        counted = db.session.scalar(select(func.count()).select_from(first_rows))
+        counted = sum(
+            db.session.scalar(select(func.count()).select_from(part.limit(COUNT_CAP + 1).subquery()))
+            for part in matching
+        )
         if counted <= COUNT_CAP:
             return counted
         if estimate is None:
-            return count_query.scalar()  # SQLite has no estimate; its count on the indexes stays quick
+            return CappedCount(COUNT_CAP)
         return ApproximateCount(max(estimate, counted))
 
     # --- order ----------------------------------------------------------------------
@@ -127,6 +145,22 @@ class FastListMixin:
                 count_query = count_query.filter(clause)
         return query, count_query, joins, count_joins
 
+    def _narrowed(self, query, count_queries: list, search, filters):
+        """The page query with its joins, and each count query, with the search and the filters applied."""
+        counts = []
+        for count_query in count_queries:
+            page_query, joins, count_joins = query, {}, {}
+            if self._search_supported and search:
+                page_query, count_query, joins, count_joins = self._apply_search(
+                    page_query, count_query, joins, count_joins, search
+                )
+            if filters and self._filters:
+                page_query, count_query, joins, count_joins = self._apply_filters(
+                    page_query, count_query, joins, count_joins, filters
+                )
+            counts.append(count_query)
+        return page_query, joins, counts
+
     def _search_clause(self, field, path, term: str, dialect: str):
         """One term on one searchable field; a field behind a many-to-one hop becomes `fk IN (keys)`."""
         if not path:
@@ -146,21 +180,12 @@ class FastListMixin:
             # A query for the caller to stream (exports), or a model without a single key.
             return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
 
-        joins: dict = {}
-        count_joins: dict = {}
-        query = self.get_query()
-        count_query = self.get_count_query()
-        if self._search_supported and search:
-            query, count_query, joins, count_joins = self._apply_search(query, count_query, joins, count_joins, search)
-        if filters and self._filters:
-            query, count_query, joins, count_joins = self._apply_filters(
-                query, count_query, joins, count_joins, filters
-            )
-        count = self._capped_count(count_query)
+        query, joins, count_queries = self._narrowed(self.get_query(), self.get_count_queries(), search, filters)
+        count = self._capped_count(count_queries)
 
         offset = (page or 0) * page_size
         terms = self._order_terms(sort_column, sort_desc)
-        if count and offset > count // 2:
+        if count and offset > count // 2 and not isinstance(count, CappedCount):
             # Read from the end: the rows after this page, in reverse, then turned around.
             limit = min(page_size, count - offset)
             if limit <= 0:

@@ -7,6 +7,7 @@ import io
 import re
 import tempfile
 import typing as t
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import quote
 
@@ -14,12 +15,17 @@ from flask import Response, abort, current_app, flash, redirect, request, stream
 from flask_admin import expose
 from flask_login import current_user
 from openpyxl import Workbook
-from sqlalchemy import func, inspect, or_, select
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import bindparam, func, inspect, or_, select
 
 import audit
+from admin_views.base import forbid
 from extensions import db
 from lifecycle.scope import scope_clause
 from models import Applicant
+from models.enums import REVEAL_ROLES, Role
 from models.identifiers import normalize_id_number
 from models.time import today_beijing
 
@@ -69,12 +75,49 @@ def _csv_bytes(headers: list[str], rows: Iterable[list[object]]) -> bytes:
     return b"".join(_csv_chunks(headers, [list(rows)]))
 
 
+# Column widths: openpyxl's write-only sheet needs them before the first row, and the rows are
+# streamed, so they come from the headers and the first rows (a bounded sample), within bounds.
+WIDTH_SAMPLE_ROWS = 200
+MIN_WIDTH = 6
+MAX_WIDTH = 60
+
+
+def display_width(text: str) -> int:
+    """Character cells a text takes in a spreadsheet column: CJK and full-width characters count two."""
+    return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+
+
+def column_widths(headers: list[str], sample: Iterable[list[str]]) -> list[int]:
+    """Widths that fit the headers and the sampled cells (their longest line), plus a margin."""
+    widths = [display_width(header) for header in headers]
+    for row in sample:
+        for index, cell in enumerate(row):
+            if cell:
+                widths[index] = max(widths[index], *(display_width(line) for line in cell.split("\n")))
+    return [min(max(width + 2, MIN_WIDTH), MAX_WIDTH) for width in widths]
+
+
 def _write_xlsx(target: t.IO[bytes], title: str, headers: list[str], batches: Iterable[list[list[object]]]) -> None:
     # openpyxl's write-only sheet streams rows to its own temporary file and writes strings inline
     # (no shared-string table), so memory stays flat however many rows there are.
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
-    sheet.append(headers)
+    batches = iter(batches)
+    first = [[neutralise(value) for value in row] for row in next(batches, [])]
+    for index, width in enumerate(column_widths(headers, first[:WIDTH_SAMPLE_ROWS]), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    # The header row stays in view while scrolling and is printed again on every page.
+    sheet.freeze_panes = "A2"
+    sheet.print_title_rows = "1:1"
+    bold = Font(bold=True)
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=header)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in first:
+        sheet.append(row)
     for rows in batches:
         for row in rows:
             sheet.append([neutralise(value) for value in row])
@@ -105,6 +148,48 @@ def _file_chunks(handle: t.IO[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
         handle.close()  # a TemporaryFile disappears from the disk when closed
 
 
+def in_batch(column, ids: list[int]):
+    """`column IN (ids)` for one batch of an export."""
+    # The batch's ids are integers read from the database, rendered into the statement: a thousand
+    # bound parameters cost more to convert than the query takes to run.
+    return column.in_(bindparam("batch_ids", ids, expanding=True, literal_execute=True))
+
+
+def id_batches(query, key, batch_rows: int) -> Iterator[list[int]]:
+    """The keys of `query`'s rows in its order, a batch at a time (yield_per: never all at once)."""
+    batch: list[int] = []
+    for (row_id,) in query.with_entities(key).yield_per(batch_rows):
+        batch.append(row_id)
+        if len(batch) == batch_rows:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def send_table(
+    title: str, headers: list[str], batches: Iterable[list[list[object]]], file_format: str, suffix: str = ""
+) -> Response:
+    """A table as a download named "<title><suffix>_<today>.<csv|xlsx>": CSV streamed as it is
+    written, XLSX written to a temporary file first (a zip cannot be sent before it is finished)."""
+    filename = f"{title}{suffix}_{today_beijing():%Y%m%d}.{file_format}"
+    if file_format == "csv":
+        return download(stream_with_context(_csv_chunks(headers, batches)), filename, "text/csv; charset=utf-8")
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        _write_xlsx(handle, title, headers, batches)
+        size = handle.tell()
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    response = download(
+        _file_chunks(handle), filename, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response.content_length = size
+    return response
+
+
 class ExportMixin:
     """POST-only export of the current filtered list, capped, masked, audited and streamed.
 
@@ -112,9 +197,15 @@ class ExportMixin:
     query per selectinload in export_loader_options(), whatever the number of rows, and only the
     batch in hand is held in memory. CSV goes out as it is written; XLSX is written to a temporary
     file (a zip cannot be sent before it is finished) that is removed once sent.
+
+    A view whose columns mask personal numbers names their full values in export_full_columns;
+    the roles allowed to reveal (REVEAL_ROLES) may then export them, for a typed reason that is
+    audited with the row count (export_full).
     """
 
     export_columns: list[Column] = []
+    # Header -> the getter of the unmasked value, for the masked columns among export_columns.
+    export_full_columns: dict[str, Callable[[t.Any], object]] = {}
     export_title = "导出"
     # None: the app's EXPORT_MAX_ROWS. A view (or a test) may set its own.
     export_max: int | None = None
@@ -122,6 +213,12 @@ class ExportMixin:
     @property
     def can_export_post(self) -> bool:
         return current_user.is_authenticated
+
+    @property
+    def can_export_full(self) -> bool:
+        return (
+            bool(self.export_full_columns) and current_user.is_authenticated and Role(current_user.role) in REVEAL_ROLES
+        )
 
     def export_loader_options(self) -> list:
         """Loader options for everything export_columns read, so that no cell runs a query."""
@@ -146,8 +243,9 @@ class ExportMixin:
         if batch:
             yield batch
 
-    def _export_batches(self, query, batch_rows: int) -> Iterator[list[list[object]]]:
-        getters = [getter for _, getter in self.export_columns]
+    def _export_batches(self, query, batch_rows: int, full: bool = False) -> Iterator[list[list[object]]]:
+        replaced = self.export_full_columns if full else {}
+        getters = [replaced.get(header, getter) for header, getter in self.export_columns]
         for records in self.export_records(query, batch_rows):
             yield [[getter(record) for getter in getters] for record in records]
 
@@ -156,6 +254,34 @@ class ExportMixin:
         file_format = request.form.get("format", "")
         if file_format not in EXPORT_FORMATS:
             abort(400)
+        return self._export(file_format)
+
+    @expose("/export-full/", methods=["GET", "POST"])
+    def export_full(self):
+        """含完整证件号码: the register with full numbers, for a typed reason (PIPL art. 51, GB/T 35273 §7.1 b)."""
+        if not self.can_export_full:
+            forbid()
+        typed = {"format": request.form.get("format", "xlsx"), "reason": (request.form.get("reason") or "").strip()}
+        if request.method == "GET":
+            return self._export_full_form(typed)
+        if typed["format"] not in EXPORT_FORMATS:
+            abort(400)
+        if len(typed["reason"]) < 2:
+            return self._export_full_form(typed, "请填写导出完整证件号码的理由(至少2个字)。")
+        return self._export(typed["format"], reason=typed["reason"][:100])
+
+    def _export_full_form(self, typed: dict[str, str], error: str | None = None):
+        return self.render(
+            "admin/export_full.html",
+            typed=typed,
+            error=error,
+            full_headers=list(self.export_full_columns),
+            formats=[("xlsx", "Excel 表格 (.xlsx)"), ("csv", "CSV (Excel 可直接打开)")],
+        )
+
+    def _export(self, file_format: str, reason: str | None = None):
+        """The filtered list as a file: masked, or with full numbers when a reason is given."""
+        full = reason is not None
         limit = self.export_limit()
         matched, query = self.filtered_list(limit, execute=False)
         # The rows this export writes, counted on the export's own query (capped one past the
@@ -166,39 +292,34 @@ class ExportMixin:
         rows = min(capped, limit)
         if matched is None or capped <= limit:
             matched = capped
-        audit.record(
-            db.session,
-            audit.AuditEvent.EXPORT,
-            summary=f"导出{self.export_title} {rows} 行({file_format})",
-            changes={
-                "filters": request.query_string.decode("utf-8", "replace")[:500],
-                "rows": rows,
-                "matched": matched,
-                "format": file_format,
-            },
-        )
+        changes = {
+            "filters": request.query_string.decode("utf-8", "replace")[:500],
+            "rows": rows,
+            "matched": matched,
+            "format": file_format,
+        }
+        if full:
+            changes["reason"] = reason
+            audit.record(
+                db.session,
+                audit.AuditEvent.EXPORT_UNMASKED,
+                summary=f"导出{self.export_title}(含完整证件号码) {rows} 行({file_format})：{reason}"[:200],
+                changes=changes,
+            )
+        else:
+            audit.record(
+                db.session,
+                audit.AuditEvent.EXPORT,
+                summary=f"导出{self.export_title} {rows} 行({file_format})",
+                changes=changes,
+            )
         # Committed before the first byte goes out: a download cut short is still on record.
         db.session.commit()
         if capped > limit:
             flash(f"符合条件 {matched} 行，单次最多导出 {limit} 行，请缩小筛选范围分批导出。", "warning")
         headers = [header for header, _ in self.export_columns]
-        batches = self._export_batches(query, current_app.config["EXPORT_BATCH_ROWS"])
-        filename = f"{self.export_title}_{today_beijing():%Y%m%d}.{file_format}"
-        if file_format == "csv":
-            return download(stream_with_context(_csv_chunks(headers, batches)), filename, "text/csv; charset=utf-8")
-        handle = tempfile.TemporaryFile(suffix=".xlsx")
-        try:
-            _write_xlsx(handle, self.export_title, headers, batches)
-            size = handle.tell()
-            handle.seek(0)
-        except BaseException:
-            handle.close()
-            raise
-        response = download(
-            _file_chunks(handle), filename, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response.content_length = size
-        return response
+        batches = self._export_batches(query, current_app.config["EXPORT_BATCH_ROWS"], full=full)
+        return send_table(self.export_title, headers, batches, file_format, suffix="_含完整证件号码" if full else "")
 
 
 class IdNumberSearchMixin:

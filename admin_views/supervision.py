@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from admin_views.base import ConsoleModelView, DynamicOptionsFilter, IntEqualFilter, forbid
 from admin_views.filters import BeijingDateBetweenFilter, HandedUpFilter
 from admin_views.reference import CenterFilter, TownFilter
+from admin_views.supervision_export import ComplaintExportMixin, EvaluationExportMixin, FollowUpExportMixin
 from extensions import db
 from lifecycle.errors import ConflictError, RuleError, TransitionError
 from lifecycle.scope import scope_clause, visible_center_ids
@@ -200,7 +201,7 @@ def _entered_by(view, context, model, name):
     return "申请人本人" if model.channel != EvaluationChannel.PAPER else "(未记录)"
 
 
-class EvaluationView(CaseFormMixin, ConsoleModelView):
+class EvaluationView(EvaluationExportMixin, CaseFormMixin, ConsoleModelView):
     # An evaluation is the applicant's word: recorded once, never edited, least of all by the
     # station it judges (a wrong one is corrected through the follow-up's appeal). Staff type in
     # the paper 评价表 here; the applicant's own rating arrives through the one-time link.
@@ -209,6 +210,7 @@ class EvaluationView(CaseFormMixin, ConsoleModelView):
     delete_roles = frozenset()
     # A village station only ever holds its own cases, and never enters its own rating.
     create_roles = ADMIN_ROLES
+    list_template = "admin/console_list.html"
     column_list = [
         "case",
         "overall",
@@ -234,6 +236,8 @@ class EvaluationView(CaseFormMixin, ConsoleModelView):
         "entered_by": "录入人",
         "paper_ref": "纸质评价表编号",
         "counted": "计入评价结果",
+        "haochaping_number": "好差评评价编号",
+        "haochaping_channel": "好差评评价渠道",
     }
     column_descriptions = {
         "paper_ref": "申请人填写的纸质《委托代办服务评价表》上的编号",
@@ -289,6 +293,8 @@ class EvaluationView(CaseFormMixin, ConsoleModelView):
         "comment",
         "channel",
         "paper_ref",
+        "haochaping_number",
+        "haochaping_channel",
         "entered_by",
         "counted",
         "consent_callback",
@@ -361,7 +367,7 @@ class OverdueFollowUpFilter(BaseSQLAFilter):
         return "为"
 
 
-class FollowUpView(ConsoleModelView):
+class FollowUpView(FollowUpExportMixin, ConsoleModelView):
     # Reassigning or re-dating a follow-up is for the admins above the handling center;
     # staff record the call-back, rectification and feedback through the steps.
     write_roles = ADMIN_ROLES
@@ -369,6 +375,7 @@ class FollowUpView(ConsoleModelView):
     create_roles = frozenset()  # a follow-up opens from a bad review or a complaint, never from a blank form
     delete_roles = frozenset()  # the call-back rate is read from these rows: a follow-up is closed, never deleted
     details_template = "followup/details.html"
+    list_template = "admin/console_list.html"
     column_list = [
         "case",
         "source_label",
@@ -470,7 +477,7 @@ def _complaint_followup(view, context, model, name):
     return Markup('<a href="{}">{}</a>').format(url_for("followup.details_view", id=fu.id), text)
 
 
-class ComplaintView(CaseFormMixin, ConsoleModelView):
+class ComplaintView(ComplaintExportMixin, CaseFormMixin, ConsoleModelView):
     """投诉登记: a complaint about any case, from any channel; registering it opens its follow-up.
 
     Registered by staff who may still change the case (the holding center, the admins above it);
@@ -480,6 +487,7 @@ class ComplaintView(CaseFormMixin, ConsoleModelView):
     write_roles = frozenset()
     create_roles = STAFF_ROLES
     delete_roles = frozenset()
+    list_template = "admin/console_list.html"
     column_list = [
         "case",
         "channel",

@@ -35,6 +35,11 @@ from models.enums import Role
 from models.time import utcnow
 
 
+def is_overdue(status: str, promised: dt.date | None, today: dt.date) -> bool:
+    """A running case past its promised date; a suspended case's clock is stopped, so it is not."""
+    return status in RUNNING and promised is not None and promised < today
+
+
 def deadline_state(
     status: str, promised: dt.date | None, today: dt.date, calendar: BureauCalendar = NO_TABLE
 ) -> str | None:
@@ -43,7 +48,7 @@ def deadline_state(
         return PAUSED
     if status not in RUNNING or promised is None:
         return None
-    if promised < today:
+    if is_overdue(status, promised, today):
         return OVERDUE
     if promised <= due_soon_limit(today, calendar):
         return DUE_SOON

@@ -200,24 +200,29 @@ def record_complaint(
     if errors:
         raise RuleError(errors)
     when = at or utcnow()
+    received = values.get("received_at") or when
     phone = (values.get("complainant_phone") or "").strip()
     with session.no_autoflush:
         assignee = responsible_admin(session, case)
     complaint = Complaint(
         case=case,
         channel=values["channel"],
-        received_at=values.get("received_at") or when,
+        received_at=received,
         complainant_name=(values.get("complainant_name") or "").strip(),
         complainant_phone=normalize_phone(phone) if phone else "",
         content=values["content"].strip(),
         reference=(values.get("reference") or "").strip() or None,
+        haochaping_number=values.get("haochaping_number"),
+        haochaping_channel=values.get("haochaping_channel"),
         entered_by=entered_by,
         created_at=when,
     )
+    # The deadline runs from when the complaint was received: a 好差评 complaint imported days later
+    # is still due when the provincial system counts it due.
     complaint.followup = FollowUp(
         case=case,
         assignee=assignee,
-        due_date=add_working_days(beijing_date(when), days, load_calendar(session)),
+        due_date=add_working_days(beijing_date(received), days, load_calendar(session)),
         status=FollowUpStatus.OPEN.value,
     )
     session.add(complaint)

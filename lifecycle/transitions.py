@@ -86,6 +86,16 @@ def _acceptance_papers(case: Case, data: dict) -> str | None:
     return "受理前须确认：" + "、".join(missing) if missing else None
 
 
+def _resume_date(case: Case, data: dict) -> str | None:
+    """A suspension names the day the clerk expects to resume (the 中止期限 of a 中止单), today or later."""
+    day = data.get("resume_expected_on")
+    if not isinstance(day, dt.date):
+        return "请填写预计恢复办理日期"
+    if day < data["today"]:
+        return "预计恢复办理日期不能早于今天"
+    return None
+
+
 def _has_materials(case: Case, data: dict) -> str | None:
     return None if case.materials else "请先登记申请材料清单"
 
@@ -219,12 +229,14 @@ def _start(case: Case, data: dict, today: dt.date, author: str) -> str:
 def _suspend(case: Case, data: dict, today: dt.date, author: str) -> str:
     case.suspended_on = today
     case.suspension_reason = data["reason"].strip()
-    return f"{case.suspension_reason}(计时暂停)"
+    case.resume_expected_on = data["resume_expected_on"]
+    return f"{case.suspension_reason}(计时暂停，预计{case.resume_expected_on}恢复办理)"
 
 
 def _resume(case: Case, data: dict, today: dt.date, author: str) -> str:
     paused = extend_for_pause(case, case.suspended_on, today) if case.suspended_on else 0
     case.suspended_on = None
+    case.resume_expected_on = None
     return f"恢复办理，中止{paused}个工作日，承诺办结日期顺延至{case.promised_date}"
 
 
@@ -356,8 +368,8 @@ TRANSITIONS: dict[str, Transition] = {
             Status.SUSPENDED,
             DELEGATED,
             STAFF_ROLES,
-            guards=(_reason,),
-            fields=("reason",),
+            guards=(_reason, _resume_date),
+            fields=("reason", "resume_expected_on"),
             apply=_suspend,
         ),
         Transition(

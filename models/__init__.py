@@ -1,6 +1,6 @@
 """The domain model; importing this package registers every table on the metadata."""
 
-from models.agent import Agent, AgentTraining
+from models.agent import Agent, AgentPhoto, AgentTraining
 from models.applicant import Applicant
 from models.applicant_center import ApplicantCenter
 from models.audit_log import AuditHead, AuditLog
@@ -15,11 +15,12 @@ from models.export import ExportChunk, ExportJob, ExportJobCase
 from models.service_item import ServiceItem, ServiceItemMaterial
 from models.user import User
 
-CENTER_COPIES = (Evaluation, FollowUp, Complaint)
+CENTER_COPIES = (Evaluation, FollowUp, Complaint, CaseExtension)
 keep_in_step(Case, CENTER_COPIES)
 
 __all__ = [
     "Agent",
+    "AgentPhoto",
     "AgentTraining",
     "Applicant",
     "ApplicantCenter",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Numeric, String, Table, text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, LargeBinary, Numeric, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.center import Center
 from models.service_item import ServiceItem
+from models.time import utcnow
 
 agent_item = Table(
     "agent_item",
@@ -38,9 +39,40 @@ class Agent(db.Model):
     trainings: Mapped[list[AgentTraining]] = relationship(
         back_populates="agent", cascade="all, delete-orphan", order_by="AgentTraining.date"
     )
+    # Optional photo for the public roster (代办员公示); a row of its own so lists never load the image.
+    photo: Mapped[AgentPhoto | None] = relationship(
+        back_populates="agent", cascade="all, delete-orphan", uselist=False, lazy="select"
+    )
 
     def __str__(self) -> str:
         return f"{self.name}({self.staff_no})"
+
+
+# The only image types the roster accepts; stored value -> what the upload's bytes must be.
+PHOTO_TYPES = ("image/jpeg", "image/png")
+
+
+class AgentPhoto(db.Model):
+    """An agent's photo, kept in the database so every app server behind the balancer serves the same one."""
+
+    __tablename__ = "agent_photo"
+    __table_args__ = (
+        CheckConstraint("content_type IN ('image/jpeg', 'image/png')", name="content_type"),
+        CheckConstraint("size > 0", name="size_positive"),
+    )
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent.id", ondelete="CASCADE"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int]
+    # Names the exact bytes in the audit log and serves as the HTTP ETag.
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    agent: Mapped[Agent] = relationship(back_populates="photo")
+
+    def __str__(self) -> str:
+        return f"{self.agent}的照片"
 
 
 class AgentTraining(db.Model):

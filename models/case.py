@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from extensions import db
 from models.agent import Agent
 from models.applicant import Applicant
+from models.case_centers import CaseCenters
 from models.center import Center
 from models.department import Department
 from models.enums import (
@@ -48,6 +49,11 @@ case_item = Table(
     Column("case_id", ForeignKey("case.id", ondelete="CASCADE"), primary_key=True),
     Column("item_id", ForeignKey("service_item.id"), primary_key=True, index=True),
 )
+
+
+# The 已延期 filter's condition as each database is sent it (the filter compares with true, which
+# SQLite receives as 1): SQLite uses a partial index only when the query repeats its predicate.
+EXTENDED = {"postgresql": "extended", "sqlite": "extended = 1"}
 
 
 class Case(db.Model):
@@ -80,6 +86,37 @@ class Case(db.Model):
         # that first received them (the scope's other half, 首问负责).
         Index("ix_case_center_id_status_received_date", "center_id", "status", "received_date", "id"),
         Index("ix_case_origin_center_id_status_received_date", "origin_center_id", "status", "received_date", "id"),
+        # A center's cases in the register's order (the center filter, and the first scope part's count).
+        Index("ix_case_center_id_received_date_id", "center_id", "received_date", "id"),
+        # 已延期: the few extended cases in the register's order, and by either center for the
+        # scope parts' counts. SQLite keeps no statistics of how rare `extended` is, so only
+        # indexes holding nothing else steer it off a center's every row.
+        Index(
+            "ix_case_extended_received_date_id",
+            "received_date",
+            "id",
+            "center_id",
+            "origin_center_id",
+            postgresql_where=text(EXTENDED["postgresql"]),
+            sqlite_where=text(EXTENDED["sqlite"]),
+        ),
+        Index(
+            "ix_case_extended_center_id",
+            "center_id",
+            "received_date",
+            "id",
+            postgresql_where=text(EXTENDED["postgresql"]),
+            sqlite_where=text(EXTENDED["sqlite"]),
+        ),
+        Index(
+            "ix_case_extended_origin_center_id",
+            "origin_center_id",
+            "center_id",
+            postgresql_where=text(EXTENDED["postgresql"]),
+            sqlite_where=text(EXTENDED["sqlite"]),
+        ),
+        # A center's cases by service mode: the mode filter's count, one scope part at a time.
+        Index("ix_case_center_id_mode", "center_id", "mode", "received_date", "id"),
         # Sorting the register by applicant walks this index instead of joining the applicant table.
         Index("ix_case_applicant_name_id", "applicant_name", "id", "center_id", "origin_center_id"),
         # 已超期 / 即将超期: running statuses against the promised date (filter and home page).
@@ -114,7 +151,7 @@ class Case(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    center_id: Mapped[int] = mapped_column(ForeignKey("center.id"), index=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("center.id"))
     # The center that first received the case keeps read access after a hand-off (首问负责).
     origin_center_id: Mapped[int] = mapped_column(ForeignKey("center.id"), index=True)
     mode: Mapped[str] = mapped_column(String(16), index=True)
@@ -141,7 +178,7 @@ class Case(db.Model):
     visit_address: Mapped[str | None] = mapped_column(String(200))
     # The appointment as agreed with the applicant: Beijing wall-clock time, entered and shown as typed
     # (unlike the *_at audit times, which are naive UTC).
-    visit_at: Mapped[dt.datetime | None]
+    visit_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # the visit calendar reads a month by it
 
     result_delivery: Mapped[str | None] = mapped_column(String(16))
     delivery_address: Mapped[str | None] = mapped_column(String(200))
@@ -167,6 +204,9 @@ class Case(db.Model):
     # The clock stops while a case is suspended; resuming extends the promised date.
     suspended_on: Mapped[dt.date | None]
     suspension_reason: Mapped[str | None] = mapped_column(Text)
+    # When the clerk expects to resume (the 中止单 of DB3205/T 1077 names a 中止期限): the calendar shows
+    # it, and a suspension past it stands out. Cleared on resumption; the clock itself is unaffected.
+    resume_expected_on: Mapped[dt.date | None]
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -317,11 +357,17 @@ class CaseFee(db.Model):
         return f"{self.item} {self.amount}元"
 
 
-class CaseExtension(db.Model):
+class CaseExtension(CaseCenters, db.Model):
     """A request to move a case's promised date (延期), and the admin's decision on it."""
 
     __tablename__ = "case_extension"
-    __table_args__ = (CheckConstraint(check_in("status", ExtensionStatus), name="status"),)
+    __table_args__ = (
+        CheckConstraint(check_in("status", ExtensionStatus), name="status"),
+        # The list's order with the scope's centers (models/case_centers.py), and each scope part.
+        Index("ix_case_extension_requested_at_id_centers", "requested_at", "id", "center_id", "origin_center_id"),
+        Index("ix_case_extension_center_id", "center_id"),
+        Index("ix_case_extension_origin_center_id", "origin_center_id", "center_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)

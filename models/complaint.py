@@ -19,7 +19,9 @@ class Complaint(CaseCenters, db.Model):
         CheckConstraint(check_in("channel", ComplaintChannel), name="channel"),
         Index("ix_complaint_received_at_id_centers", "received_at", "id", "center_id", "origin_center_id"),
         Index("ix_complaint_center_id", "center_id"),
-        Index("ix_complaint_origin_center_id", "origin_center_id"),
+        Index("ix_complaint_origin_center_id", "origin_center_id", "center_id"),
+        # A 好差评 row is recorded once however often its file is imported (lifecycle/haochaping.py).
+        Index("uq_complaint_haochaping_number", "haochaping_number", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +34,9 @@ class Complaint(CaseCenters, db.Model):
     # The 12345 or 好差评 work-order number, where the complaint came through one.
     reference: Mapped[str | None] = mapped_column(String(40))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Imported from the provincial 好差评 system: its 评价编号 and the channel it names.
+    haochaping_number: Mapped[str | None] = mapped_column(String(40))
+    haochaping_channel: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 

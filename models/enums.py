@@ -26,6 +26,10 @@ ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_ADMIN})
 LOWER_TIER_ROLES = STAFF_ROLES - {Role.DISTRICT_ADMIN}
 # Whose scope is the whole district rather than a center's subtree.
 DISTRICT_WIDE_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.AUDITOR})
+# Who may see full ID and phone numbers (the case page's 显示完整, a register's 含完整证件号码): the
+# staff who handle the cases. The auditor reads everything masked: access to sensitive personal
+# information follows the case work, not a role's reach (GB/T 35273-2020 §7.1 c, e).
+REVEAL_ROLES = STAFF_ROLES
 
 
 class Mode(enum.StrEnum):

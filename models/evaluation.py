@@ -25,6 +25,12 @@ RATING_LABELS: dict[str, str] = {
 }
 RATING_FIELDS = tuple(RATING_LABELS)
 
+# The home page's 差评 and 未办结回访 figures, as the predicates of their partial indexes. The figures'
+# queries use the same text: SQLite uses a partial index only when the query's WHERE repeats the
+# index's terms literally (a bound `overall <= ?` does not imply `overall <= 2`).
+BAD_COUNTED = f"counted AND overall <= {Rating.DISSATISFIED.value}"  # 不满意 and 非常不满意
+OPEN_FOLLOWUP = f"status <> '{FollowUpStatus.CLOSED.value}'"
+
 
 class Evaluation(CaseCenters, db.Model):
     __tablename__ = "evaluation"
@@ -42,15 +48,25 @@ class Evaluation(CaseCenters, db.Model):
         # The list's order with the scope's centers (models/case_centers.py) in one index.
         Index("ix_evaluation_created_at_id_centers", "created_at", "id", "center_id", "origin_center_id"),
         Index("ix_evaluation_center_id", "center_id"),
-        Index("ix_evaluation_origin_center_id", "origin_center_id"),
+        Index("ix_evaluation_origin_center_id", "origin_center_id", "center_id"),
         # The home page's 差评 figure: counted reviews rated 2 or less, read from the index alone.
         Index(
             "ix_evaluation_bad_counted_case",
             "center_id",
             "origin_center_id",
-            sqlite_where=text("counted AND overall <= 2"),
-            postgresql_where=text("counted AND overall <= 2"),
+            sqlite_where=text(BAD_COUNTED),
+            postgresql_where=text(BAD_COUNTED),
         ),
+        # ... and those of cases handed up from the user's centers (lifecycle/scope.py scope_parts).
+        Index(
+            "ix_evaluation_bad_counted_origin",
+            "origin_center_id",
+            "center_id",
+            sqlite_where=text(BAD_COUNTED),
+            postgresql_where=text(BAD_COUNTED),
+        ),
+        # A 好差评 row is recorded once however often its file is imported (lifecycle/haochaping.py).
+        Index("uq_evaluation_haochaping_number", "haochaping_number", unique=True),
     )
 
     rating_labels: t.ClassVar[dict[str, str]] = RATING_LABELS
@@ -77,6 +93,9 @@ class Evaluation(CaseCenters, db.Model):
     paper_ref: Mapped[str | None] = mapped_column(String(40))
     # False once the applicant's own rating arrived for the same case: that one counts.
     counted: Mapped[bool] = mapped_column(default=True, server_default=text("true"), index=True)
+    # Imported from the provincial 好差评 system: its 评价编号 and the channel it names (粤省事, 窗口评价器…).
+    haochaping_number: Mapped[str | None] = mapped_column(String(40))
+    haochaping_channel: Mapped[str | None] = mapped_column(String(32))
 
     case: Mapped[Case] = relationship(back_populates="evaluations")  # noqa: F821
     followup: Mapped[FollowUp | None] = relationship(back_populates="evaluation")
@@ -130,7 +149,22 @@ class FollowUp(CaseCenters, db.Model):
         CheckConstraint("(evaluation_id IS NULL) <> (complaint_id IS NULL)", name="one_source"),
         Index("ix_followup_due_date_id_centers", "due_date", "id", "center_id", "origin_center_id"),
         Index("ix_followup_center_id", "center_id"),
-        Index("ix_followup_origin_center_id", "origin_center_id"),
+        Index("ix_followup_origin_center_id", "origin_center_id", "center_id"),
+        # The home page's open follow-ups, read from the index alone, one scope part each.
+        Index(
+            "ix_followup_open_centers",
+            "center_id",
+            "origin_center_id",
+            sqlite_where=text(OPEN_FOLLOWUP),
+            postgresql_where=text(OPEN_FOLLOWUP),
+        ),
+        Index(
+            "ix_followup_open_origin",
+            "origin_center_id",
+            "center_id",
+            sqlite_where=text(OPEN_FOLLOWUP),
+            postgresql_where=text(OPEN_FOLLOWUP),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lifecycle.deadlines import add_working_days
 from lifecycle.errors import TransitionError
 from lifecycle.supervision import (
     DEFAULT_FOLLOWUP_WORKING_DAYS,
@@ -50,6 +51,7 @@ from models.enums import (
     Tier,
 )
 from models.evaluation import RATING_FIELDS
+from models.time import beijing_date
 from seed.data.cases import COMPLAINTS, FOLLOWUP_ORDER, HAND_OFFS, REFERENCE_DATE
 from seed.data.items import DEPARTMENTS, ITEMS
 from seed.data.people import DEMO_PASSWORD, DEMO_USERS
@@ -248,7 +250,11 @@ def _return_method(spec: CaseSpec) -> tuple[ReturnMethod | None, str | None]:
     return ReturnMethod.IN_PERSON, None
 
 
-def _step_data(name: str, spec: CaseSpec) -> dict[str, object]:
+# A clerk suspending a case names when it should resume: two working weeks for a supplement.
+SUSPENSION_WORKING_DAYS = 10
+
+
+def _step_data(name: str, spec: CaseSpec, at: dt.datetime) -> dict[str, object]:
     fields = spec.fields
     method, note = _return_method(spec)
     if name == "accept":
@@ -256,7 +262,10 @@ def _step_data(name: str, spec: CaseSpec) -> dict[str, object]:
     if name == "reject":
         return {"reason": str(fields.get("rejection") or "不符合受理条件")}
     if name == "suspend":
-        return {"reason": f"等待申请人补正{fields.get('missing') or '材料'}"}
+        return {
+            "reason": f"等待申请人补正{fields.get('missing') or '材料'}",
+            "resume_expected_on": add_working_days(beijing_date(at), SUSPENSION_WORKING_DAYS),
+        }
     if name == "record_result":
         return {
             "completion_result": fields.get("completion_result") or "已办结",
@@ -409,7 +418,7 @@ def _live(session: Session, case: Case, spec: CaseSpec, users: dict[str, User]) 
         if name == "archive" and evaluation is not None:
             _evaluate(session, case, evaluation, users)
         try:
-            transition(session, case, name, actor, _step_data(name, spec), at=at)
+            transition(session, case, name, actor, _step_data(name, spec, at), at=at)
         except TransitionError:
             return
     if evaluation is not None and case.evaluation is None and case.status in (Status.COMPLETED, Status.TERMINATED):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -236,10 +238,14 @@ def test_a_bulk_action_that_needs_data_collects_it_once_for_all_rows(client):
     ids = ",".join(str(c.id) for c in rows)
     first = client.post("/admin/case/action/", data={"action": "suspend", "rowid": [str(c.id) for c in rows]})
     assert first.status_code == 302 and "/admin/case/transition/suspend/" in first.headers["Location"]
-    client.post("/admin/case/transition/suspend/", data={"ids": ids, "reason": "等待部门出具意见"})
+    client.post(
+        "/admin/case/transition/suspend/",
+        data={"ids": ids, "reason": "等待部门出具意见", "resume_expected_on": "2099-01-05"},
+    )
     for case in rows:
         saved = db.session.get(Case, case.id)
         assert saved.status == "suspended" and saved.suspension_reason == "等待部门出具意见"
+        assert saved.resume_expected_on == dt.date(2099, 1, 5)
 
 
 def test_a_clerk_adds_a_progress_log_entry_by_hand(operator):

@@ -178,7 +178,10 @@ def test_a_rule_broken_inside_a_transition_is_a_refusal_not_a_server_error(demo_
     case.agent.active = False
     db.session.commit()
     client = _client(demo_app, "xiashan_admin")
-    response = client.post(f"/admin/case/transition/suspend/?id={case.id}", data={"reason": "等待申请人补正材料"})
+    response = client.post(
+        f"/admin/case/transition/suspend/?id={case.id}",
+        data={"reason": "等待申请人补正材料", "resume_expected_on": "2099-01-05"},
+    )
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "“中止”未执行" in body and "已停用" in body

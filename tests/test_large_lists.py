@@ -6,7 +6,7 @@ The expected rows come from the rules as the issue states them, not from the lis
 - the register runs newest first (受理日期), ties by the later registration, and every row
   appears on exactly one page, the last page included;
 - sorted by applicant, names run in order and ties by registration;
-- past a cap the count is PostgreSQL's estimate, printed "约 N"; SQLite counts exactly.
+- past a cap the count is PostgreSQL's estimate, printed "约 N"; SQLite prints "超过 N" (the cap).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from sqlalchemy import select, text
 
 import admin_views.listing
 from extensions import db
-from models import Applicant, Case
+from lifecycle.scope import scope_parts
+from models import Applicant, Case, Complaint, Evaluation, FollowUp
 from tests.builders import make_applicant, make_case, make_center
-from tests.scope_cases import center_named, item_stationed_at, list_table, sign_in
+from tests.scope_cases import ROLE_OF, center_named, item_stationed_at, list_table, login_user, sign_in, visible_ids
 
 
 def _is_postgres() -> bool:
@@ -136,7 +137,7 @@ def test_sorted_by_applicant_names_run_in_order_with_ties_by_registration(demo_a
     assert _listed(client, village, sort=7, desc=1, page=1, page_size=20) == ascending[::-1][20:]
 
 
-def test_past_the_cap_postgresql_prints_an_estimate_and_sqlite_the_exact_count(demo_app, client, station, monkeypatch):
+def test_past_the_cap_postgresql_prints_an_estimate_and_sqlite_the_cap(demo_app, client, station, monkeypatch):
     for i in range(15):
         _case(station, f"估算{i:02d}", dt.date(2026, 10, 9))
     db.session.commit()
@@ -151,10 +152,29 @@ def test_past_the_cap_postgresql_prints_an_estimate_and_sqlite_the_exact_count(d
     if _is_postgres():
         assert re.search(r"列表 \(约 [\d,]+\)", body)
     else:
-        assert "列表 (15)" in body
+        assert "列表 (超过 10)" in body
+        # The count stops at the cap; the page still lists every row it has room for.
+        assert len(_listed(client, village)) == 15
     monkeypatch.setattr(admin_views.listing, "COUNT_CAP", 100)
     body = client.get(f"/admin/case/?flt0_center_id_centerfilter={village.id}").get_data(as_text=True)
     assert "列表 (15)" in body
+
+
+@pytest.mark.parametrize("model", [Case, Evaluation, FollowUp, Complaint])
+def test_the_scope_parts_counted_one_by_one_are_disjoint_and_make_up_each_logins_rows(demo_app, model):
+    handed_up_seen = False
+    for username in ROLE_OF:
+        expected = visible_ids(model, username)
+        parts = scope_parts(model, login_user(username))
+        if parts is None:
+            assert expected == set(db.session.scalars(select(model.id))), username
+            continue
+        pieces = [set(db.session.scalars(select(model.id).where(part))) for part in parts]
+        assert sum(len(piece) for piece in pieces) == len(expected), username  # no row counted twice
+        assert set().union(*pieces) == expected, username
+        handed_up_seen = handed_up_seen or bool(pieces[1])
+    if model is Case:
+        assert handed_up_seen, "the demo data should hand a case up out of some login's centers"
 
 
 # ---------------------------------------------------------------------------------------------

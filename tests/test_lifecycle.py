@@ -39,7 +39,7 @@ ASSISTED_PATHS = {
 DATA = {
     "accept": {"application_confirmed": True, "undertaking_confirmed": True, "agreement_signed": True},
     "reject": {"reason": "不属于本级进驻事项"},
-    "suspend": {"reason": "等待申请人补正材料"},
+    "suspend": {"reason": "等待申请人补正材料", "resume_expected_on": dt.date(2099, 1, 1)},
     "record_result": {
         "completion_result": "准予许可，已发证",
         "result_delivery": "window",
@@ -316,6 +316,8 @@ GUARDS = [
     ("accept", Status.SUBMITTED, {**DATA["accept"], "clear_materials": True}, "请先登记申请材料清单"),
     ("reject", Status.SUBMITTED, {"reason": " "}, "请填写原因"),
     ("suspend", Status.IN_PROGRESS, {}, "请填写原因"),
+    ("suspend", Status.IN_PROGRESS, {"reason": "等待补正"}, "请填写预计恢复办理日期"),
+    ("suspend", Status.IN_PROGRESS, {"reason": "等待补正", "resume_expected_on": dt.date(2020, 1, 6)}, "不能早于今天"),
     ("record_result", Status.IN_PROGRESS, {**RESULT, "completion_result": " "}, "请填写办理结果"),
     ("record_result", Status.IN_PROGRESS, {**RESULT, "result_delivery": ""}, "请选择结果交付方式"),
     ("record_result", Status.IN_PROGRESS, {**RESULT, "result_delivery": "post"}, "须填写结果寄递运单号"),
@@ -509,7 +511,7 @@ def test_eight_clerks_racing_on_one_case_leave_exactly_one_winner(world):
             _ = (case.status, case.items, case.logs, case.materials, case.center.parent, case.agent, case.version)
             barrier.wait()
             try:
-                transition(db.session, case, "suspend", actor, {"reason": "等待补正"})
+                transition(db.session, case, "suspend", actor, DATA["suspend"])
                 outcome = "ok"
             except ConflictError as exc:
                 outcome = str(exc)

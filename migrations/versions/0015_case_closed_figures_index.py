@@ -1,7 +1,7 @@
 """closed-case figures index: the home page's completed, terminated and on-time counts read from an index
 
-Revision ID: 0013
-Revises: 0010
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 23:10:00
 
 The supervision home page (lifecycle/statistics.py) counts cases closed in a period by center, how they
@@ -13,8 +13,8 @@ PostgreSQL); with the columns those counts read in one index it reads the index 
 from alembic import op
 
 
-revision = "0013"
-down_revision = "0010"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
