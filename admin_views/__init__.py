@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, request, url_for
-from flask_admin import Admin, AdminIndexView, expose
+from flask import Flask
+from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
-from flask_login import current_user
 
 from admin_views.account import AccountView
 from admin_views.agenda import AgendaView
@@ -14,6 +13,7 @@ from admin_views.case import CaseView
 from admin_views.export import ExportJobView
 from admin_views.extension import ExtensionView
 from admin_views.haochaping import HaochapingView
+from admin_views.home import HomeView
 from admin_views.people import AgentView, ApplicantView
 from admin_views.reference import CenterView, DepartmentView, ServiceItemView
 from admin_views.roster import RosterView
@@ -38,22 +38,6 @@ from models import (
     User,
 )
 from security import csp_nonce
-
-
-class HomeView(AdminIndexView):
-    """The landing page: the user's own figures, scoped like every list."""
-
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
-
-    @expose("/")
-    def index(self):
-        from lifecycle.dashboard import dashboard_figures
-
-        return self.render("admin/home.html", figures=dashboard_figures(db.session, current_user))
 
 
 def init_admin(app: Flask) -> Admin:

@@ -19,6 +19,7 @@ from admin_views.case_correction import CorrectionMixin
 from admin_views.case_export import CaseExportMixin
 from admin_views.case_lifecycle import LifecycleMixin
 from admin_views.extension import ExtensionMixin
+from admin_views.filters import HandedUpFilter
 from admin_views.people import force_center, scoped_centers
 from admin_views.pii import IdNumberSearchMixin
 from admin_views.reference import CenterFilter, TownFilter
@@ -36,6 +37,13 @@ from lifecycle.deadlines import (
     load_calendar,
 )
 from lifecycle.scope import scope_clause
+from lifecycle.statistics import (
+    completed_clause,
+    late_clause,
+    on_time_clause,
+    running_clause,
+    terminated_clause,
+)
 from lifecycle.transitions import RUNNING
 from models import Agent, Case, CaseFee, CaseLog, CaseMaterial, Center, ServiceItem
 from models.case import case_item
@@ -213,6 +221,54 @@ class DeadlineFilter(BaseSQLAFilter):
         return "为"
 
 
+class StageFilter(BaseSQLAFilter):
+    """How a case stands or ended, as the home page's figures count it (lifecycle/statistics.py)."""
+
+    OPTIONS = [
+        ("running", "在办(含中止)"),
+        ("completed", "已办结(含办结后归档)"),
+        ("terminated", "已终止(含终止后归档)"),
+        ("on_time", "按时办结"),
+        ("late", "逾期办结"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(Case.status, "办理情况", options=self.OPTIONS)
+
+    def apply(self, query, value, alias=None):
+        clauses = {
+            "running": running_clause,
+            "completed": completed_clause,
+            "terminated": terminated_clause,
+            "on_time": lambda: completed_clause() & on_time_clause(),
+            "late": lambda: completed_clause() & late_clause(),
+        }
+        clause = clauses.get(value)
+        return query.filter(clause() if clause else false())
+
+    def operation(self):
+        return "为"
+
+
+class AgentFilter(DynamicOptionsFilter):
+    def __init__(self) -> None:
+        super().__init__(Case.agent_id, "代办员")
+
+    def apply(self, query, value, alias=None):
+        agent_id = parse_key(value)
+        return query.filter(false() if agent_id is None else Case.agent_id == agent_id)
+
+    def operation(self):
+        return "为"
+
+    def dynamic_options(self):
+        return [(str(a.id), f"{a.name}({a.staff_no})") for a in _scoped_agents_all()]
+
+
+def _scoped_agents_all():
+    return db.session.scalars(select(Agent).where(scope_clause(Agent, current_user)).order_by(Agent.staff_no)).all()
+
+
 def _town(view, context, model, name):
     town = model.center.town
     return town.name if town else "区级"
@@ -313,6 +369,10 @@ class CaseView(
         ItemFilter(),
         DateBetweenFilter(Case.received_date, "受理日期"),
         DateBetweenFilter(Case.promised_date, "承诺办结日期"),
+        DateBetweenFilter(Case.closed_date, "办结/终止日期"),
+        StageFilter(),
+        AgentFilter(),
+        HandedUpFilter(Case.center_id),
         IntInListFilter(Case.applicant_id, "申请人编号"),
         DeadlineFilter(),
         ExtendedFilter(),

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, BooleanEqualFilter, DateBetweenFilter, FilterEqual
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload
 from wtforms.validators import DataRequired, Length, Optional
 
-from admin_views.base import ConsoleModelView, IntEqualFilter, forbid
-from admin_views.reference import TownFilter
+from admin_views.base import ConsoleModelView, DynamicOptionsFilter, IntEqualFilter, forbid
+from admin_views.filters import BeijingDateBetweenFilter, HandedUpFilter
+from admin_views.reference import CenterFilter, TownFilter
 from admin_views.supervision_export import ComplaintExportMixin, EvaluationExportMixin, FollowUpExportMixin
 from extensions import db
 from lifecycle.errors import ConflictError, RuleError, TransitionError
 from lifecycle.scope import scope_clause, visible_center_ids
+from lifecycle.statistics import Period, bad_clause, followup_on_time_clause, followup_opened_in, satisfied_clause
 from lifecycle.supervision import (
     advance_followup,
     available_steps,
@@ -26,7 +28,8 @@ from lifecycle.supervision import (
     record_complaint,
     record_evaluation,
 )
-from models import Case, Complaint, Evaluation, FollowUp, User
+from models import Agent, Case, Complaint, Evaluation, FollowUp, ServiceItem, User
+from models.case import case_item
 from models.enums import (
     ADMIN_ROLES,
     STAFF_ROLES,
@@ -34,6 +37,7 @@ from models.enums import (
     ComplaintChannel,
     EvaluationChannel,
     FollowUpStatus,
+    Mode,
     Rating,
     Role,
     choices,
@@ -61,6 +65,104 @@ class FollowUpTownFilter(TownFilter):
 
     def rows_in(self, centers):
         return select(Case.id).where(Case.center_id.in_(centers))
+
+
+class SatisfactionFilter(BaseSQLAFilter):
+    """满意 (非常满意、满意) or 差评 (不满意、非常不满意), as the home page counts them."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            Evaluation.overall,
+            "满意度",
+            options=[("satisfied", "满意(非常满意、满意)"), ("bad", "差评(不满意、非常不满意)")],
+        )
+
+    def apply(self, query, value, alias=None):
+        clause = {"satisfied": satisfied_clause, "bad": bad_clause}.get(value)
+        return query.filter(clause() if clause else false())
+
+    def operation(self):
+        return "为"
+
+
+class _EvaluatedCaseFilter(DynamicOptionsFilter):
+    """Evaluations whose case matches one condition (its mode, an item, its agent)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(Evaluation.case_id, name)
+
+    def case_condition(self, value: str):
+        raise NotImplementedError
+
+    def apply(self, query, value, alias=None):
+        condition = self.case_condition(value)
+        if condition is None:
+            return query.filter(false())
+        return query.filter(Evaluation.case_id.in_(select(Case.id).where(condition)))
+
+    def operation(self):
+        return "为"
+
+
+class EvaluationModeFilter(_EvaluatedCaseFilter):
+    def __init__(self) -> None:
+        super().__init__("服务方式")
+
+    def case_condition(self, value):
+        return Case.mode == value if value in {m.value for m in Mode} else None
+
+    def dynamic_options(self):
+        return choices(Mode)
+
+
+class EvaluationItemFilter(_EvaluatedCaseFilter):
+    def __init__(self) -> None:
+        super().__init__("申请事项")
+
+    def case_condition(self, value):
+        item_id = parse_key(value)
+        if item_id is None:
+            return None
+        return Case.id.in_(select(case_item.c.case_id).where(case_item.c.item_id == item_id))
+
+    def dynamic_options(self):
+        items = db.session.execute(select(ServiceItem.id, ServiceItem.name).order_by(ServiceItem.code))
+        return [(str(i), name) for i, name in items]
+
+
+class EvaluationAgentFilter(_EvaluatedCaseFilter):
+    def __init__(self) -> None:
+        super().__init__("代办员")
+
+    def case_condition(self, value):
+        agent_id = parse_key(value)
+        return None if agent_id is None else Case.agent_id == agent_id
+
+    def dynamic_options(self):
+        agents = db.session.scalars(select(Agent).where(scope_clause(Agent, current_user)).order_by(Agent.staff_no))
+        return [(str(a.id), f"{a.name}({a.staff_no})") for a in agents]
+
+
+class FollowUpOpenedFilter(BeijingDateBetweenFilter):
+    """Follow-ups whose bad review arrived, or whose complaint was received, on these Beijing days."""
+
+    def __init__(self) -> None:
+        super().__init__(FollowUp.case_id, "差评/投诉日期")
+
+    def apply(self, query, value, alias=None):
+        start, end = Period(value[0], value[1]).utc_bounds()
+        return query.filter(followup_opened_in(start, end))
+
+
+class FollowUpOnTimeFilter(BaseSQLAFilter):
+    def __init__(self) -> None:
+        super().__init__(FollowUp.closed_date, "按期限办结", options=[("on_time", "已在办理期限内办结")])
+
+    def apply(self, query, value, alias=None):
+        return query.filter(followup_on_time_clause() if value == "on_time" else false())
+
+    def operation(self):
+        return "为"
 
 
 def _rating(view, context, model, name):
@@ -163,7 +265,14 @@ class EvaluationView(EvaluationExportMixin, CaseFormMixin, ConsoleModelView):
         IntEqualFilter(Evaluation.overall, "总体评价", options=[(str(v), t) for v, t in RATING_CHOICES]),
         FilterEqual(Evaluation.channel, "评价渠道", options=choices(EvaluationChannel)),
         EvaluationTownFilter(),
-        DateBetweenFilter(Evaluation.created_at, "评价时间"),
+        BeijingDateBetweenFilter(Evaluation.created_at, "评价时间"),
+        BooleanEqualFilter(Evaluation.counted, "计入评价结果", options=[("1", "是"), ("0", "否")]),
+        SatisfactionFilter(),
+        CenterFilter(Evaluation.center_id, "承办机构"),
+        HandedUpFilter(Evaluation.center_id),
+        EvaluationModeFilter(),
+        EvaluationItemFilter(),
+        EvaluationAgentFilter(),
     ]
     column_default_sort = [("created_at", True), ("id", True)]
     # The console records paper forms only: the channel is fixed, the entering clerk is the login.
@@ -308,6 +417,10 @@ class FollowUpView(FollowUpExportMixin, ConsoleModelView):
         OverdueFollowUpFilter(),
         DateBetweenFilter(FollowUp.due_date, "办理期限"),
         FollowUpTownFilter(),
+        FollowUpOpenedFilter(),
+        FollowUpOnTimeFilter(),
+        CenterFilter(FollowUp.center_id, "承办机构"),
+        HandedUpFilter(FollowUp.center_id),
     ]
     column_default_sort = [("due_date", False), ("id", False)]
     # Only who and by when are edited here; the record itself advances through the steps.
@@ -421,7 +534,9 @@ class ComplaintView(ComplaintExportMixin, CaseFormMixin, ConsoleModelView):
     column_filters = [
         FilterEqual(Complaint.channel, "投诉渠道", options=choices(ComplaintChannel)),
         ComplaintTownFilter(),
-        DateBetweenFilter(Complaint.received_at, "收到时间"),
+        BeijingDateBetweenFilter(Complaint.received_at, "收到时间"),
+        CenterFilter(Complaint.center_id, "承办机构"),
+        HandedUpFilter(Complaint.center_id),
     ]
     column_default_sort = [("received_at", True), ("id", True)]
     form_columns = ["case", *_COMPLAINT_FIELDS]

@@ -279,3 +279,25 @@ def test_a_clerk_prints_a_form_and_exports_selected_cases_with_live_progress(pag
     page.goto(page.base_url + "/admin/export_job/")
     _shot(page, "export_job_list")
     assert f"/admin/export_job/details/?id={job.id}" in page.content() and "已完成" in page.content()
+
+
+@pytest.mark.browser
+def test_district_admin_picks_a_period_and_clicks_a_towns_overdue_figure_to_a_list_of_that_many(page):
+    _login(page, "qu_admin")
+    # Choose the year in the period picker, as a supervisor would.
+    page.select_option("select#period", value="2026")
+    page.click("button:has-text('查看')")
+    page.wait_for_url("**/admin/?*period=2026*")
+    assert "2026年 监督统计" in page.content()
+    _shot(page, "home_district_2026")
+    row = page.locator("table.level-table tbody tr", has_text="峡山街道便民服务中心")
+    overdue = row.locator("a[data-figure='overdue']")
+    shown = int(overdue.inner_text())
+    assert shown > 0, "the demo data has overdue cases in 峡山"
+    overdue.click()
+    page.wait_for_load_state("networkidle")
+    body = page.content()
+    assert "案件台账" in body and f"列表 ({shown})" in body
+    assert page.locator("table.model-list tbody tr").count() == shown
+    centers = set(page.locator("table.model-list tbody td.col-town").all_inner_texts())
+    assert centers == {"峡山街道便民服务中心"}
