@@ -6,7 +6,7 @@ holds the same counts, one row per (center, first center, status), so a login's 
 a few hundred rows. The listeners below change it in the flush that inserts a case or moves it or
 changes its status, so it never lags the cases (a case is never deleted: its progress log may not
 be, lifecycle/enforcement.py); `refresh_all` recounts it from the case
-table (migration 0015, bulk seed). tests/test_case_tally.py checks it against direct counts.
+table (migration 0016, bulk seed). tests/test_case_tally.py checks it against direct counts.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """case tally: cases counted by center, first center and status, kept in step with the cases
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 23:40:00
 
 The home page counted every case in a login's scope by status on each visit: a million index
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
