@@ -137,7 +137,7 @@ def _disposition(filename: str) -> str:
 
 def download(data: bytes | t.Iterable[bytes] | t.IO[bytes], filename: str, mimetype: str) -> Response:
     """A download with a Chinese file name (RFC 5987 filename*) and an ASCII fallback."""
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": _disposition(filename)})
+    return Response(data, content_type=mimetype, headers={"Content-Disposition": _disposition(filename)})
 
 
 def _file_chunks(handle: t.IO[bytes], size: int = 64 * 1024) -> Iterator[bytes]:

@@ -525,7 +525,11 @@ def count_feedback(session: Session, user: User, start: dt.date, end: dt.date, o
 def feedback_batches(
     session: Session, user: User, start: dt.date, end: dt.date, only_imported: bool, batch_rows: int
 ) -> Iterator[list[list[object]]]:
-    """The export's rows (EXPORT_HEADERS order): evaluations then complaints, each by time, in batches."""
+    """The export's rows (EXPORT_HEADERS order): evaluations then complaints, each by time, in batches.
+
+    The scope is read from `user` here, when called: a streamed CSV runs the returned iterator
+    after the view has returned, when the user's row is no longer attached to a session.
+    """
     evaluations, complaints = _selects(user, start, end, only_imported)
     # Every row reads its case's center and items and its follow-up: loaded a batch at a time.
     evaluations = evaluations.options(
@@ -538,7 +542,11 @@ def feedback_batches(
         selectinload(Complaint.case).selectinload(Case.items),
         selectinload(Complaint.followup),
     ).order_by(Complaint.received_at, Complaint.id)
-    for query, to_row in ((evaluations, _evaluation_row), (complaints, _complaint_row)):
+    return _batches(session, ((evaluations, _evaluation_row), (complaints, _complaint_row)), batch_rows)
+
+
+def _batches(session: Session, queries, batch_rows: int) -> Iterator[list[list[object]]]:
+    for query, to_row in queries:
         batch: list[list[object]] = []
         for record in session.scalars(query.execution_options(yield_per=batch_rows)):
             batch.append(to_row(record))

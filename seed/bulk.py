@@ -1176,7 +1176,9 @@ def seed_bulk(
         tick = time.perf_counter()
         with conn.begin():
             refresh_derived(conn)
-        echo(f"  范围键与计数(申请人—机构表、评价/回访/投诉/延期上的机构、案件计数表)：{time.perf_counter() - tick:.1f} 秒")
+        echo(
+            f"  范围键与计数(申请人—机构表、评价/回访/投诉/延期上的机构、案件计数表)：{time.perf_counter() - tick:.1f} 秒"
+        )
         echo(f"生成数据(Python)：{generating:.1f} 秒")
         for table in TABLES:
             name = table.name

@@ -13,10 +13,11 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from extensions import db
+from lifecycle.haochaping import EXPORT_HEADERS, feedback_batches
 from lifecycle.supervision import advance_followup
 from models import AuditLog, Case, Complaint, Evaluation, FollowUp
 from models.time import BEIJING
-from tests.builders import login_as, user
+from tests.builders import center, login_as, user
 
 # The national field set as issue 12 and domain.md §2/§2.6 name it, plus 类型 (评价/投诉).
 HEADER = ["评价编号", "类型", "办件编号", "事项", "评价渠道", "评价等级", "评价时间", "评价内容", "评价人", "联系电话"]
@@ -400,9 +401,25 @@ def test_the_export_gives_back_the_national_fields_with_the_follow_up_results(cl
     assert "好差评差评整改反馈" in row.summary and "4 行" in row.summary
 
     if file_format == "csv":
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
         # Round trip: the exported file is in the import's field set; every row is already on record.
         body = _upload(client, response.data, "回传.csv")
         assert "本次未导入任何记录：其中 4 条此前已导入过" in body
+
+
+def test_the_export_reads_the_scope_when_asked_not_when_the_file_is_streamed(demo_app):
+    # A streamed CSV is written after the view has returned and its session is gone (the
+    # development server showed DetachedInstanceError on every CSV); the test client keeps the
+    # session, so the detached user is made here by hand.
+    admin = user("xiashan_admin")
+    today = dt.datetime.now(BEIJING).date()
+    batches = feedback_batches(db.session, admin, today - dt.timedelta(days=365), today, False, 50)
+    db.session.expire(admin)
+    db.session.expunge(admin)
+    rows = [row for batch in batches for row in batch]
+    town = center("峡山街道便民服务中心")
+    assert rows
+    assert {row[EXPORT_HEADERS.index("承办机构")] for row in rows} <= {town.name, *(c.name for c in town.children)}
 
 
 def test_the_export_holds_the_users_scope_only_and_neutralises_formulas(client, story):
