@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, session, url_for
+from flask import flash, redirect, session, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user, login_user
 
 import audit
+from admin_views.base import SignedInMixin
 from auth.passwords import password_error
 from auth.views import PasswordChangeForm
 from extensions import db
@@ -14,13 +15,7 @@ from models import User
 from security import start_session_clock
 
 
-class AccountView(BaseView):
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
-
+class AccountView(SignedInMixin, BaseView):
     @expose("/", methods=["GET", "POST"])
     def index(self):
         form = PasswordChangeForm()

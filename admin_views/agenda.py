@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import select
 
+from admin_views.base import SignedInMixin
 from extensions import db
 from lifecycle import agenda as agenda_rules
 from lifecycle.agenda import DUE, KIND_LABELS, RESUME, VISIT, agenda, month_weeks, week_of
@@ -45,13 +46,7 @@ def _shift_month(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-class AgendaView(BaseView):
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
-
+class AgendaView(SignedInMixin, BaseView):
     @expose("/")
     def index(self):
         today = today_beijing()

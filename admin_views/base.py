@@ -51,6 +51,16 @@ STALE_MESSAGE = str(ConflictError())
 MISSING_VERSION_MESSAGE = "表单缺少记录版本，请刷新页面后重试"
 
 
+class SignedInMixin:
+    """A console page every signed-in login may open (it scopes its own content); others go to the login page."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
+
+
 class VersionField(HiddenField):
     """The record's version when the edit form was loaded: compared on save, never written back."""
 

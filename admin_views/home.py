@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import flash, redirect, request, url_for
+from flask import flash, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
+from admin_views.base import SignedInMixin
 from admin_views.charts import rate_chart, volume_chart
 from admin_views.filters import date_range_value
 from extensions import db
@@ -114,14 +115,8 @@ def period_choices(today: dt.date, chosen: Period) -> list[tuple[str, str]]:
     return [*choices, ("range", "自定义日期范围")]
 
 
-class HomeView(AdminIndexView):
+class HomeView(SignedInMixin, AdminIndexView):
     """The landing page: the user's own figures, scoped like every list."""
-
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
 
     @expose("/")
     def index(self):

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, request
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
+from admin_views.base import SignedInMixin
 from extensions import db
 from lifecycle.roster import SUPERVISION_HOTLINE, center_in_scope, roster_agents, roster_centers
 from models.time import today_beijing
 
 
-class RosterView(BaseView):
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
-
+class RosterView(SignedInMixin, BaseView):
     @expose("/")
     def index(self):
         centers = roster_centers(db.session, current_user)
