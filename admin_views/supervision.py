@@ -412,6 +412,7 @@ class FollowUpView(FollowUpExportMixin, ConsoleModelView):
             "不适用" if m.complaint_id is not None else label(AppealOutcome(m.appeal_outcome))
         ),
     }
+    column_searchable_list = ["case.number"]
     column_filters = [
         FilterEqual(FollowUp.status, "回访状态", options=choices(FollowUpStatus)),
         OverdueFollowUpFilter(),

@@ -226,3 +226,14 @@ def test_follow_up_steps_from_the_console_and_the_overdue_flag(client):
     )
     assert "回访记录已保存" in response.get_data(as_text=True)
     assert db.session.get(FollowUp, followup.id).status == "called_back"
+
+
+def test_a_follow_up_is_found_by_its_case_number_from_the_start(client):
+    followup = db.session.scalars(select(FollowUp).order_by(FollowUp.id)).first()
+    number = followup.case.number
+    others = db.session.scalars(select(FollowUp).join(Case).where(~Case.number.startswith(number[:-2]))).all()
+    assert others, "the demo data should have follow-ups of other cases"
+    login_as(client, "qu_admin")
+    body = client.get(f"/admin/followup/?search={number[:-2].lower()}").get_data(as_text=True)
+    assert number in body
+    assert all(other.case.number not in body for other in others)
