@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -301,3 +302,49 @@ def test_district_admin_picks_a_period_and_clicks_a_towns_overdue_figure_to_a_li
     assert page.locator("table.model-list tbody tr").count() == shown
     centers = set(page.locator("table.model-list tbody td.col-town").all_inner_texts())
     assert centers == {"峡山街道便民服务中心"}
+
+
+@pytest.mark.browser
+def test_district_admin_exports_the_months_register_and_imports_a_bad_review_that_opens_a_follow_up(page, tmp_path):
+    """Issue 12's browser steps: the month's figure, its register as a file, a 好差评 file in, its follow-up open."""
+    _login(page, "qu_admin")
+    page.select_option("select#period", value="2026-11")
+    page.click("button:has-text('查看')")
+    page.wait_for_url("**/admin/?*period=2026-11*")
+    received = page.locator("table.level-table tfoot a[data-figure='received']").first
+    shown = int(received.inner_text())
+    assert shown > 0, "the demo data receives cases in November 2026"
+    received.click()
+    page.wait_for_load_state("networkidle")
+    assert f"列表 ({shown})" in page.content()
+    page.click("a.dropdown-toggle:has-text('导出(脱敏)')")
+    with page.expect_download() as download:
+        page.click("button.dropdown-item:has-text('Excel 表格')")
+    register = tmp_path / "register.xlsx"
+    download.value.save_as(register)
+    sheet = load_workbook(register).active
+    assert sheet.freeze_panes == "A2" and sheet.cell(1, 1).value == "案件编号"
+    assert sheet.max_row - 1 == shown  # the register holds exactly the month's cases
+
+    case = db.session.scalar(
+        select(Case)
+        .join(Case.center)
+        .where(Case.status == "completed", ~Case.evaluations.any(), Center.name == "东山社区便民服务站")
+        .order_by(Case.id)
+        .limit(1)
+    )
+    upload = tmp_path / "haochaping.csv"
+    upload.write_text(
+        "评价编号,类型,办件编号,事项,评价渠道,评价等级,评价时间,评价内容\n"
+        f"HCP-BROWSER-1,评价,{case.number},社会保障卡申领,广东政务服务网,1,2026-12-01 10:30:00,等了很久没人理\n",
+        encoding="utf-8-sig",
+    )
+    page.goto(page.base_url + "/admin/haochaping/")
+    page.set_input_files("#hcp-file", str(upload))
+    page.click("button:has-text('导入')")
+    page.wait_for_load_state("networkidle")
+    assert "导入 1 条" in page.content() and case.number in page.content()
+    _shot(page, "haochaping_import_result")
+    page.goto(page.base_url + f"/admin/followup/?search={case.number}")
+    rows = page.locator("table.model-list tbody tr")
+    assert rows.count() == 1 and "待回访" in rows.first.inner_text()
