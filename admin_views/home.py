@@ -12,6 +12,7 @@ import audit
 from admin_views.base import SignedInMixin
 from admin_views.charts import rate_chart, volume_chart
 from admin_views.filters import date_range_value
+from admin_views.monthly_report import send_monthly_report
 from extensions import db
 from lifecycle.monthly_report import issuing_center, monthly_report
 from lifecycle.statistics import Period, PeriodError, Slice, parse_period, supervision_figures
@@ -148,8 +149,6 @@ class HomeView(SignedInMixin, AdminIndexView):
     @expose("/monthly-report.<file_format>")
     def monthly_report(self, file_format: str):
         """The 月度统计表 of the chosen month, in the home page's scope; a download changes nothing, but is audited."""
-        from admin_views.monthly_report import send_monthly_report
-
         if file_format not in ("xlsx", "pdf"):
             abort(404)
         today = today_beijing()
