@@ -28,6 +28,7 @@ from annexes.catalog import ANNEXES, RATINGS, Annex, is_signing_copy, refusal
 from annexes.fonts import FONT_NAME, register_font
 from annexes.verify import verify_token
 from lifecycle.evaluation_links import token_for
+from lifecycle.monthly_report import MonthlyReport
 from models import Case
 from models.enums import EvaluationChannel, ReturnMethod, TerminationReason, choices
 from models.evaluation import RATING_LABELS
@@ -234,12 +235,27 @@ def render_sheets(sheets: list[Sheet], *, batch: bool = False) -> bytes:
     """
     if not sheets:
         raise ValueError("没有可打印的表单")
-    if not has_xhtml2pdf_patches():
-        # Without them the forms would lose their footers and line-breaking rules, silently.
-        raise RuntimeError("PDF 渲染环境未初始化（启动时须调用 install_xhtml2pdf_patches）")
-    register_font()
+    _require_patches()
     html = document_html(sheets, batch=batch)
-    footers = _Footers(hotlines=[s.case.center.hotline or "12345" for s in sheets], form_level=1 if batch else 0)
+    hotlines = [s.case.center.hotline or "12345" for s in sheets]
+    meta = {"title": _title(sheets, batch), "author": sheets[0].case.center.name}
+    data, forms = _render(html, hotlines, 1 if batch else 0, meta)
+    if forms != len(sheets):
+        raise RuntimeError(f"PDF 分页异常：{len(sheets)} 张表单只找到 {forms} 个起点")
+    return data
+
+
+def _require_patches() -> None:
+    # Checked before any template is rendered: without them the forms would lose their footers and
+    # line-breaking rules, silently.
+    if not has_xhtml2pdf_patches():
+        raise RuntimeError("PDF 渲染环境未初始化（启动时须调用 install_xhtml2pdf_patches）")
+
+
+def _render(html: str, hotlines: list[str], form_level: int, meta: dict[str, str]) -> tuple[bytes, int]:
+    """The PDF of one xhtml2pdf document whose forms start at `form_level` outline entries, and their number."""
+    register_font()
+    footers = _Footers(hotlines=hotlines, form_level=form_level)
     token = _FOOTERS.set(footers)
     try:
         out = io.BytesIO()
@@ -249,15 +265,24 @@ def render_sheets(sheets: list[Sheet], *, batch: bool = False) -> bytes:
             link_callback=deny_every_link,
             resource_policy=RESOURCE_POLICY,
             encoding="utf-8",
-            context_meta={"title": _title(sheets, batch), "author": sheets[0].case.center.name},
+            context_meta=meta,
         )
     finally:
         _FOOTERS.reset(token)
     if result.err:
         raise RuntimeError(f"PDF 生成失败（{result.err} 处错误）")
-    if len(footers.totals) != len(sheets):
-        raise RuntimeError(f"PDF 分页异常：{len(sheets)} 张表单只找到 {len(footers.totals)} 个起点")
-    return out.getvalue()
+    return out.getvalue(), len(footers.totals)
+
+
+def render_monthly_report(report: MonthlyReport) -> bytes:
+    """The 月度统计表 as a one-page A4 landscape PDF in the annexes' font, style and footer."""
+    _require_patches()
+    html = render_template("annex/monthly.html", report=report, font=FONT_NAME)
+    hotline = report.issuer.hotline or "12345"
+    data, forms = _render(html, [hotline], 0, {"title": report.full_title, "author": report.issuer.name})
+    if forms != 1:
+        raise RuntimeError(f"月度统计表分页异常：找到 {forms} 个起点")
+    return data
 
 
 def _title(sheets: list[Sheet], batch: bool) -> str:

@@ -46,6 +46,7 @@ PATH_SAMPLES = {
     "step": {"case.transition_view": next(iter(TRANSITIONS)), "followup.step_view": next(iter(STEPS))},
     "export_type": {None: "csv"},
     "number": {None: "1"},
+    "file_format": {None: "xlsx"},
 }
 SKIPPED = {"static", "admin.static", "auth.logout", "auth.login", "index"}
 
