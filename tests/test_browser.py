@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -306,7 +307,7 @@ def test_district_admin_picks_a_period_and_clicks_a_towns_overdue_figure_to_a_li
 
 @pytest.mark.browser
 def test_district_admin_exports_the_months_register_and_imports_a_bad_review_that_opens_a_follow_up(page, tmp_path):
-    """Issue 12's browser steps: the month's figure, its register as a file, a 好差评 file in, its follow-up open."""
+    """Issue 12's browser steps: the month's figure, its monthly PDF and register, a 好差评 file in, its follow-up open."""
     _login(page, "qu_admin")
     page.select_option("select#period", value="2026-11")
     page.click("button:has-text('查看')")
@@ -314,6 +315,16 @@ def test_district_admin_exports_the_months_register_and_imports_a_bad_review_tha
     received = page.locator("table.level-table tfoot a[data-figure='received']").first
     shown = int(received.inner_text())
     assert shown > 0, "the demo data receives cases in November 2026"
+    with page.expect_download() as download:
+        page.click("a:has-text('导出月度统计表 PDF')")
+    monthly = tmp_path / "monthly.pdf"
+    download.value.save_as(monthly)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(monthly), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    assert "潮南区帮办代办服务月度统计表 2026年11月" in text
+    [total] = [line.split() for line in text.splitlines() if line.strip().startswith("合计")]
+    assert total[1] == str(shown)  # 合计 row, 受理量 column: the figure the home page shows
     received.click()
     page.wait_for_load_state("networkidle")
     assert f"列表 ({shown})" in page.content()
