@@ -39,7 +39,18 @@
     }
   }
 
+  // A form that answers with a file leaves the page as it was: the message of a refused earlier
+  // try would stay on screen after the download succeeded, so it goes when the form is sent again.
+  function clearOnSubmit(form) {
+    form.addEventListener("submit", function () {
+      Array.prototype.forEach.call(document.querySelectorAll(".export-full-error"), function (message) {
+        message.remove();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[onclick]"), bind);
+    Array.prototype.forEach.call(document.querySelectorAll("form.export-full-form"), clearOnSubmit);
   });
 })();

@@ -359,3 +359,17 @@ def test_district_admin_exports_the_months_register_and_imports_a_bad_review_tha
     page.goto(page.base_url + f"/admin/followup/?search={case.number}")
     rows = page.locator("table.model-list tbody tr")
     assert rows.count() == 1 and "待回访" in rows.first.inner_text()
+
+
+@pytest.mark.browser
+def test_a_refused_full_number_export_leaves_no_stale_message_after_the_download(page):
+    _login(page, "qu_admin")
+    page.goto(page.base_url + "/admin/case/export-full/")
+    page.click("button:has-text('含完整证件号码导出')")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".export-full-error").count() == 1  # no reason typed: refused, in Chinese
+    assert "请填写导出完整证件号码的理由" in page.content()
+    page.fill("#export-reason", "核对申请人身份")
+    with page.expect_download():
+        page.click("button:has-text('含完整证件号码导出')")
+    assert page.locator(".export-full-error").count() == 0
